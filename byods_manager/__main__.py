@@ -1,0 +1,3 @@
+from byods_manager.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The `byods` command line: parsing and rendering only; the library does the work."""
