@@ -1,0 +1,96 @@
+"""Safe file primitives: atomic writes with 0600 permissions and a cross-process lock.
+
+Every file that may hold a secret is written through :func:`atomic_write_text`, so a
+reader sees either the old or the new content, never a half-written file, and the file
+is never readable by group or others, not even for a moment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+SECRET_FILE_MODE = 0o600
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+
+def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE) -> None:
+    """Replace ``path`` with ``text``: temp file in the same directory, fsync, rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    _fsync_directory(target.parent)
+
+
+def atomic_write_json(path: Path | str, data: Any, mode: int = SECRET_FILE_MODE) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n", mode)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename itself durable (best effort; not every platform allows it)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the cross-process lock that guards ``path`` (the lock file is ``path.lock``)."""
+    import filelock
+
+    lock_path = Path(str(path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(lock_path), timeout=timeout, mode=SECRET_FILE_MODE)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise ConfigError(
+            f"Timed out after {timeout:.0f}s waiting for the lock on {path} "
+            "(another byods process holds it)."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def read_json(path: Path | str, what: str = "file") -> Any:
+    """Load JSON, turning every failure into a one-line ConfigError naming the file."""
+    target = Path(path)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found: {target}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {target}: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{what} {target} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
+        ) from None
