@@ -1,0 +1,1 @@
+"""The token manager: config, rotation-safe store, and the three refresh tiers."""

@@ -1,0 +1,139 @@
+"""The Webex token endpoints, as plain functions over the one HTTP layer.
+
+Used by the token manager's refresh tiers and by the OAuth setup wizard.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ByodsError
+
+if TYPE_CHECKING:
+    from ..http import HttpClient
+
+APPLICATIONS_TOKEN_SCOPE = "spark:applications_token"
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A token grant with absolute expiry times (epoch seconds) computed at receipt."""
+
+    access_token: str = field(repr=False)
+    expires_at: float
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_expires_at: float | None = None
+    token_type: str = "Bearer"
+
+    @classmethod
+    def from_payload(cls, payload: Any, received_at: float | None = None) -> TokenResponse:
+        if not isinstance(payload, dict):
+            raise ByodsError("the token endpoint answered without a JSON object")
+        access = payload.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise ByodsError("the token endpoint answered without an access_token")
+        now = time.time() if received_at is None else received_at
+        expires_in = _seconds(payload.get("expires_in"), "expires_in")
+        refresh = payload.get("refresh_token")
+        refresh_expires_in = payload.get("refresh_token_expires_in")
+        return cls(
+            access_token=access,
+            expires_at=now + expires_in,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+            refresh_expires_at=(
+                now + _seconds(refresh_expires_in, "refresh_token_expires_in")
+                if refresh_expires_in is not None
+                else None
+            ),
+            token_type=str(payload.get("token_type") or "Bearer"),
+        )
+
+
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ByodsError(f"the token endpoint answered with a missing or invalid {name}")
+    try:
+        return float(value)
+    except ValueError:
+        raise ByodsError(f"the token endpoint answered with an invalid {name}") from None
+
+
+def refresh_grant(
+    http: HttpClient, *, client_id: str, client_secret: str, refresh_token: str
+) -> TokenResponse:
+    """``POST {base}/access_token``, ``grant_type=refresh_token`` (service app or integration)."""
+    response = http.request(
+        "POST",
+        "/access_token",
+        form={
+            "grant_type": "refresh_token",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": refresh_token,
+        },
+        authenticated=False,
+    )
+    return TokenResponse.from_payload(response.data)
+
+
+def authorization_code_grant(
+    http: HttpClient, *, client_id: str, client_secret: str, code: str, redirect_uri: str
+) -> TokenResponse:
+    """``POST {base}/access_token`` with ``grant_type=authorization_code``."""
+    response = http.request(
+        "POST",
+        "/access_token",
+        form={
+            "grant_type": "authorization_code",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "code": code,
+            "redirect_uri": redirect_uri,
+        },
+        authenticated=False,
+    )
+    return TokenResponse.from_payload(response.data)
+
+
+def mint_service_app_token(
+    http: HttpClient,
+    *,
+    app_id: str,
+    client_id: str,
+    client_secret: str,
+    target_org_id: str,
+    bearer: str,
+) -> TokenResponse:
+    """``POST {base}/applications/{appId}/token`` authenticated with a token-manager token."""
+    response = http.request(
+        "POST",
+        f"/applications/{urllib.parse.quote(app_id, safe='')}/token",
+        json={"clientId": client_id, "clientSecret": client_secret, "targetOrgId": target_org_id},
+        bearer=bearer,
+    )
+    return TokenResponse.from_payload(response.data)
+
+
+def authorize_url(
+    base_url: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    scope: str = APPLICATIONS_TOKEN_SCOPE,
+) -> str:
+    """The browser URL that starts the authorization-code flow (``{base}/authorize``)."""
+    query = urllib.parse.urlencode(
+        {
+            "client_id": client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+        },
+        quote_via=urllib.parse.quote,
+    )
+    return f"{base_url.rstrip('/')}/authorize?{query}"
