@@ -1,0 +1,103 @@
+"""The audit trail: one JSON line per change, appended to a 0600 file.
+
+Callers pass only safe fields, and every record is filtered again here: keys that
+name a credential are dropped and values that look like a JWS are redacted, so a
+token cannot reach the file even by mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .secrets import redact
+
+log = logging.getLogger(__name__)
+
+AUDIT_FILE_MODE = 0o600
+_DENIED_KEY_PARTS = ("token", "secret", "jws", "password", "authorization", "bearer", "jwt")
+# Three base64url segments, the first one a JSON object ("eyJ" = '{"').
+_JWS_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+MAX_ERROR_LENGTH = 500
+
+
+def _is_denied(key: str) -> bool:
+    lowered = key.lower()
+    return any(part in lowered for part in _DENIED_KEY_PARTS)
+
+
+def scrub(value: Any) -> Any:
+    """Redact JWS-looking text anywhere in ``value`` (strings, lists, dicts)."""
+    if isinstance(value, str):
+        return _JWS_LIKE.sub(lambda match: redact(match.group(0)), value)
+    if isinstance(value, Mapping):
+        return {str(k): scrub(v) for k, v in value.items() if not _is_denied(str(k))}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return value
+
+
+@dataclass
+class AuditLog:
+    path: Path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> AuditLog:
+        """The log at ``path``, else ``audit.jsonl`` in the user state directory."""
+        if path:
+            return cls(Path(path).expanduser())
+        from .paths import default_audit_log
+
+        return cls(default_audit_log())
+
+    def record(
+        self,
+        operation: str,
+        data_source_id: str | None,
+        outcome: str,
+        tracking_id: str | None = None,
+        error: str | None = None,
+        **safe_fields: Any,
+    ) -> dict[str, Any]:
+        """Append one line; returns what was written. Never raises for I/O trouble."""
+        entry: dict[str, Any] = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "operation": operation,
+            "dataSourceId": data_source_id,
+            "outcome": outcome,
+            "trackingId": tracking_id,
+        }
+        if error:
+            entry["error"] = error[:MAX_ERROR_LENGTH]
+        for key, value in safe_fields.items():
+            if not _is_denied(key) and value is not None and key not in entry:
+                entry[key] = value
+        entry = scrub(entry)
+        self._append(json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n")
+        return entry
+
+    def _append(self, line: str) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, AUDIT_FILE_MODE)
+            try:
+                os.write(fd, line.encode("utf-8"))
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            log.warning("could not write the audit log %s: %s", self.path, exc.strerror or exc)
+
+    def read(self) -> list[dict[str, Any]]:
+        """All records so far (for tests and `jq`-less inspection)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -1,0 +1,371 @@
+"""Typed operations on Webex ``/dataSources``: the library the CLI is a thin skin over.
+
+Every operation validates its input before sending anything, and every change
+(register, update, extend, disable, enable, delete) leaves one audit line, whether
+it succeeded or failed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .audit import AuditLog
+from .bodies import (
+    DEFAULT_LIFETIME_MINUTES,
+    Changes,
+    disable_body,
+    enable_body,
+    extend_body,
+    merged_update_body,
+    new_nonce,
+    register_body,
+)
+from .errors import AmbiguousRequestError, ApiError, ByodsError, InputError, NotFoundError
+from .http import ApiResponse, HttpClient
+from .models import DataSource, Schema
+from .schema_cache import SchemaCache
+from .validation import (
+    validate_audience,
+    validate_data_source_id,
+    validate_lifetime,
+    validate_nonce,
+    validate_reason,
+    validate_schema_id,
+    validate_subject,
+    validate_url,
+)
+
+LIST_PATH = "/dataSources/"  # the spec's list path has the trailing slash
+REGISTER_PATH = "/dataSources"
+SCHEMAS_PATH = "/dataSources/schemas"
+# A POST that may have been processed is re-sent at most this many more times, and only
+# after listing shows that no data source carries its nonce.
+MAX_REGISTER_RETRIES = 2
+MAX_LIST_PAGES = 100
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+# Aliases: inside the class, ``list`` names the method, not the builtin.
+SchemaList = list[Schema]
+ItemList = list[dict[str, Any]]
+
+
+def item_path(data_source_id: str) -> str:
+    return f"/dataSources/{data_source_id}"
+
+
+class DataSourceClient:
+    def __init__(
+        self,
+        http: HttpClient,
+        *,
+        audit: AuditLog | None = None,
+        schema_cache: SchemaCache | None = None,
+        nonce_factory: Callable[[], str] = new_nonce,
+    ) -> None:
+        self.http = http
+        self.audit = audit
+        self.schema_cache = schema_cache
+        self._new_nonce = nonce_factory
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def list(self) -> list[DataSource]:
+        """Every data source of the org (follows ``Link: rel="next"`` pages if sent)."""
+        return [DataSource.from_api(item) for item in self._items(LIST_PATH)]
+
+    def get(self, data_source_id: str) -> DataSource:
+        data_source_id = validate_data_source_id(data_source_id)
+        return self._get(data_source_id)[0]
+
+    def find_by_nonce(self, nonce: str) -> DataSource | None:
+        for data_source in self.list():
+            if data_source.nonce == nonce:
+                return data_source
+        return None
+
+    def list_schemas(self, refresh: bool = False) -> SchemaList:
+        """The schema list, from the one-day cache unless ``refresh`` or it is stale."""
+        if self.schema_cache is not None and not refresh:
+            cached = self.schema_cache.load()
+            if cached is not None:
+                return cached
+        schemas = [Schema.from_api(item) for item in self._items(SCHEMAS_PATH)]
+        if self.schema_cache is not None:
+            self.schema_cache.store(schemas)
+        return schemas
+
+    def get_schema(self, schema_id: str) -> Schema:
+        schema_id = validate_schema_id(schema_id)
+        path = f"{SCHEMAS_PATH}/{schema_id}"
+        try:
+            response = self.http.request("GET", path)
+        except NotFoundError as exc:
+            raise _not_found("Schema", schema_id, exc) from None
+        return Schema.from_api(_object(response, path))
+
+    # -- changing ----------------------------------------------------------------------
+
+    def register(
+        self,
+        *,
+        url: str,
+        schema_id: str,
+        audience: str,
+        subject: str,
+        nonce: str | None = None,
+        lifetime_minutes: int = DEFAULT_LIFETIME_MINUTES,
+    ) -> DataSource:
+        """Register a data source. Safe to call over a flaky network: never duplicates."""
+        body = register_body(
+            url=validate_url(url),
+            schema_id=validate_schema_id(schema_id),
+            audience=validate_audience(audience),
+            subject=validate_subject(subject),
+            nonce=validate_nonce(nonce) if nonce is not None else self._new_nonce(),
+            lifetime_minutes=validate_lifetime(lifetime_minutes),
+        )
+        fields = _safe_fields(body)
+        try:
+            created, tracking_id, recovered = self._post_once(body)
+        except ByodsError as exc:
+            self._record("register", None, exc, **fields)
+            raise
+        self._record("register", created.id, None, tracking_id, recovered=recovered, **fields)
+        return created
+
+    def _post_once(self, body: dict[str, Any]) -> tuple[DataSource, str | None, bool]:
+        """POST, and after an ambiguous failure look for the nonce before any re-send."""
+        retries = 0
+        while True:
+            try:
+                response = self.http.request("POST", REGISTER_PATH, json=body)
+                return (
+                    DataSource.from_api(_object(response, REGISTER_PATH)),
+                    response.tracking_id,
+                    False,
+                )
+            except AmbiguousRequestError as exc:
+                try:
+                    existing = self.find_by_nonce(body["nonce"])
+                except ByodsError as list_exc:
+                    raise AmbiguousRequestError(
+                        f"{exc} Checking whether it was created failed too ({list_exc}); "
+                        f"run `byods list --json` and look for nonce {body['nonce']!r} "
+                        "before registering again."
+                    ) from None
+                if existing is not None:
+                    self.http.notify(
+                        "the registration went through although its response was lost; "
+                        f"found data source {existing.id} by its nonce"
+                    )
+                    return existing, None, True
+                if retries >= MAX_REGISTER_RETRIES:
+                    raise AmbiguousRequestError(
+                        f"{exc} No data source carries its nonce after {retries + 1} attempts; "
+                        "nothing was registered. Try again later."
+                    ) from None
+                retries += 1
+                self.http.notify(f"{exc}; no data source has its nonce, sending it again")
+
+    def update(
+        self,
+        data_source_id: str,
+        *,
+        url: str | None = None,
+        schema_id: str | None = None,
+        audience: str | None = None,
+        subject: str | None = None,
+        lifetime_minutes: int | None = None,
+        nonce: str | None = None,
+    ) -> DataSource:
+        """Change some values; everything else is kept and a new nonce is always sent."""
+        data_source_id = validate_data_source_id(data_source_id)
+        changes = Changes(
+            url=validate_url(url) if url is not None else None,
+            schema_id=validate_schema_id(schema_id) if schema_id is not None else None,
+            audience=validate_audience(audience) if audience is not None else None,
+            subject=validate_subject(subject) if subject is not None else None,
+            lifetime_minutes=(
+                validate_lifetime(lifetime_minutes) if lifetime_minutes is not None else None
+            ),
+        )
+        chosen_nonce = validate_nonce(nonce) if nonce is not None else None
+        changed = _safe_fields(_changes_as_api(changes))
+        return self._modify(
+            "update",
+            data_source_id,
+            lambda current: merged_update_body(current, changes, chosen_nonce or self._new_nonce()),
+            **changed,
+        )
+
+    def extend(self, data_source_id: str, lifetime_minutes: int | None = None) -> DataSource:
+        """Renew the JWS: one GET, one PUT changing only the nonce (and the lifetime if given)."""
+        data_source_id = validate_data_source_id(data_source_id)
+        lifetime = validate_lifetime(lifetime_minutes) if lifetime_minutes is not None else None
+        return self._modify(
+            "extend",
+            data_source_id,
+            lambda current: extend_body(current, self._new_nonce(), lifetime),
+            tokenLifetimeMinutes=lifetime,
+        )
+
+    def disable(self, data_source_id: str, reason: str) -> DataSource:
+        """Stop Webex sending data; ``reason`` is shown to the org's admin in Control Hub."""
+        data_source_id = validate_data_source_id(data_source_id)
+        reason = validate_reason(reason)
+        return self._modify(
+            "disable",
+            data_source_id,
+            lambda current: disable_body(current, reason, self._new_nonce()),
+            reason=reason,
+        )
+
+    def enable(self, data_source_id: str) -> DataSource:
+        data_source_id = validate_data_source_id(data_source_id)
+        return self._modify(
+            "enable", data_source_id, lambda current: enable_body(current, self._new_nonce())
+        )
+
+    def delete(self, data_source_id: str) -> None:
+        data_source_id = validate_data_source_id(data_source_id)
+        path = item_path(data_source_id)
+        try:
+            response = self.http.request("DELETE", path)
+        except ByodsError as exc:
+            error = _not_found("Data source", data_source_id, exc) if _is_404(exc) else exc
+            self._record("delete", data_source_id, error)
+            raise error from None
+        self._record("delete", data_source_id, None, response.tracking_id)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _get(self, data_source_id: str) -> tuple[DataSource, str | None]:
+        path = item_path(data_source_id)
+        try:
+            response = self.http.request("GET", path)
+        except NotFoundError as exc:
+            raise _not_found("Data source", data_source_id, exc) from None
+        return DataSource.from_api(_object(response, path)), response.tracking_id
+
+    def _modify(
+        self,
+        operation: str,
+        data_source_id: str,
+        build_body: Callable[[DataSource], dict[str, Any]],
+        **fields: Any,
+    ) -> DataSource:
+        """GET the current data source, PUT the body built from it, audit the outcome."""
+        path = item_path(data_source_id)
+        try:
+            current, _ = self._get(data_source_id)
+            body = build_body(current)
+            try:
+                response = self.http.request("PUT", path, json=body)
+            except NotFoundError as exc:
+                raise _not_found("Data source", data_source_id, exc) from None
+            updated = DataSource.from_api(_object(response, path))
+        except InputError:
+            raise  # nothing was changed; not an audited attempt
+        except ByodsError as exc:
+            self._record(operation, data_source_id, exc, **fields)
+            raise
+        expires = updated.expires_at
+        self._record(
+            operation,
+            data_source_id,
+            None,
+            response.tracking_id,
+            expiresAt=expires.isoformat() if expires else None,
+            **fields,
+        )
+        return updated
+
+    def _items(self, path: str) -> ItemList:
+        items: ItemList = []
+        next_path: str | None = path
+        pages = 0
+        while next_path and pages < MAX_LIST_PAGES:
+            pages += 1
+            response = self.http.request("GET", next_path)
+            data = response.data
+            if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+                raise ApiError(
+                    response.status,
+                    f"unexpected response to GET {path}: no 'items' list",
+                    tracking_id=response.tracking_id,
+                )
+            items.extend(item for item in data["items"] if isinstance(item, dict))
+            match = _NEXT_LINK.search(response.headers.get("Link", "") or "")
+            next_path = match.group(1) if match else None
+        return items
+
+    def _record(
+        self,
+        operation: str,
+        data_source_id: str | None,
+        error: ByodsError | None,
+        tracking_id: str | None = None,
+        **fields: Any,
+    ) -> None:
+        if self.audit is None:
+            return
+        if error is not None:
+            tracking_id = getattr(error, "tracking_id", None)
+            status = getattr(error, "status", None)
+            outcome = "unknown" if isinstance(error, AmbiguousRequestError) else "failure"
+            self.audit.record(
+                operation,
+                data_source_id,
+                outcome,
+                tracking_id=tracking_id,
+                error=str(error),
+                httpStatus=status,
+                **fields,
+            )
+            return
+        self.audit.record(operation, data_source_id, "success", tracking_id=tracking_id, **fields)
+
+
+def _object(response: ApiResponse, path: str) -> dict[str, Any]:
+    if not isinstance(response.data, dict):
+        raise ApiError(
+            response.status,
+            f"unexpected response to {path}: not a JSON object",
+            tracking_id=response.tracking_id,
+        )
+    return response.data
+
+
+def _is_404(error: ByodsError) -> bool:
+    return isinstance(error, NotFoundError)
+
+
+def _not_found(what: str, identifier: str, error: ByodsError) -> NotFoundError:
+    return NotFoundError(
+        404,
+        f"{what} ID not found: {identifier}",
+        tracking_id=getattr(error, "tracking_id", None),
+        method=getattr(error, "method", ""),
+        path=getattr(error, "path", ""),
+    )
+
+
+def _safe_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """What an audit line may say about a request body: everything but the nonce."""
+    return {key: value for key, value in body.items() if key != "nonce" and value is not None}
+
+
+def _changes_as_api(changes: Changes) -> dict[str, Any]:
+    return {
+        "url": changes.url,
+        "schemaId": changes.schema_id,
+        "audience": changes.audience,
+        "subject": changes.subject,
+        "tokenLifetimeMinutes": changes.lifetime_minutes,
+    }
