@@ -1,0 +1,351 @@
+"""The Webex endpoints the sandbox imitates (everything below the ``/v1`` base path)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from . import contract
+from .protocol import HttpProblem, Reply, Request, Stats
+from .schemas import all_schemas, find_schema
+from .signing import Signer
+from .state import (
+    APPLICATIONS_TOKEN_SCOPE,
+    INTEGRATION,
+    PERSONAL,
+    SERVICE_APP,
+    SERVICE_APP_SCOPES,
+    AuthCode,
+    SandboxState,
+)
+
+AUTH_CODE_LIFETIME = 300
+NO_TOKEN = "The request requires a valid access token set in the Authorization request header."
+CLAIM_FIELDS = ("url", "audience", "subject", "nonce", "tokenLifetimeMinutes", "schemaId")
+
+Handler = Callable[[Request, dict[str, str]], Reply]
+
+
+def _now_iso() -> str:
+    moment = datetime.now(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class WebexApi:
+    """Routes and answers API requests against one :class:`SandboxState`."""
+
+    def __init__(
+        self,
+        state: SandboxState,
+        signer: Signer,
+        issuer: Callable[[], str],
+        stats: Stats,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self.signer = signer
+        self.issuer = issuer
+        self.stats = stats
+        self.clock = clock
+        self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
+        for method, template, handler in (
+            ("GET", "/authorize", self.authorize),
+            ("POST", "/access_token", self.access_token),
+            ("POST", "/applications/{appId}/token", self.application_token),
+            ("GET", "/dataSources", self.list_data_sources),
+            ("POST", "/dataSources", self.register),
+            ("GET", "/dataSources/schemas", self.list_schemas),
+            ("GET", "/dataSources/schemas/{schemaId}", self.get_schema),
+            ("GET", "/dataSources/{id}", self.get_data_source),
+            ("PUT", "/dataSources/{id}", self.update),
+            ("DELETE", "/dataSources/{id}", self.delete),
+        ):
+            pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
+            self.routes.append((method, re.compile(f"^{pattern}/?$"), template, handler))
+
+    def match(self, method: str, path: str) -> tuple[str, Handler, dict[str, str]]:
+        """The route key (``GET /dataSources/{id}``), its handler and path parameters."""
+        allowed = []
+        for route_method, pattern, template, handler in self.routes:
+            found = pattern.match(path)
+            if found:
+                if route_method == method:
+                    params = {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()}
+                    return f"{method} {template}", handler, params
+                allowed.append(route_method)
+        if allowed:
+            raise HttpProblem(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
+        raise HttpProblem(404, "The requested resource could not be found.")
+
+    # -- credentials ----------------------------------------------------------------------
+
+    def _token_kind(self, request: Request) -> tuple[str, list[str]]:
+        token = request.bearer()
+        if token is None:
+            raise HttpProblem(401, NO_TOKEN)
+        with self.state.lock:
+            record = self.state.access_tokens.get(token)
+            if record is None or not record.valid(self.clock()):
+                raise HttpProblem(401, NO_TOKEN)
+            return record.kind, list(record.scopes)
+
+    def _require_service_app(self, request: Request) -> None:
+        kind, _ = self._token_kind(request)
+        if kind != SERVICE_APP:
+            raise HttpProblem(
+                403,
+                "The access token is missing required scopes "
+                "(spark-admin:datasource_read / spark-admin:datasource_write): "
+                "use the service app's token.",
+            )
+
+    # -- OAuth ----------------------------------------------------------------------------
+
+    def authorize(self, request: Request, _: dict[str, str]) -> Reply:
+        """Auto-approves: the admin "clicks Accept" at once."""
+        query = request.query
+        ident = self.state.identity
+        if query.get("client_id") != ident.integration_client_id:
+            raise HttpProblem(400, "Invalid client_id: no such integration.")
+        if query.get("response_type") != "code":
+            raise HttpProblem(400, "response_type must be 'code'.")
+        redirect_uri = query.get("redirect_uri")
+        if not redirect_uri:
+            raise HttpProblem(400, "redirect_uri is required.")
+        scopes = (query.get("scope") or "").split()
+        if APPLICATIONS_TOKEN_SCOPE not in scopes:
+            raise HttpProblem(
+                400, f"Invalid scope: the request must include {APPLICATIONS_TOKEN_SCOPE}."
+            )
+        code = secrets.token_urlsafe(32)
+        with self.state.lock:
+            self.state.auth_codes[code] = AuthCode(
+                ident.integration_client_id,
+                redirect_uri,
+                scopes,
+                self.clock() + AUTH_CODE_LIFETIME,
+            )
+        params = {"code": code}
+        if "state" in query:
+            params["state"] = query["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        location = redirect_uri + separator + urllib.parse.urlencode(params)
+        return Reply(302, None, {"Location": location})
+
+    def _client_kind(self, form: dict[str, str]) -> str:
+        ident = self.state.identity
+        pair = (form.get("client_id"), form.get("client_secret"))
+        if pair == (ident.app_client_id, ident.app_client_secret):
+            return SERVICE_APP
+        if pair == (ident.integration_client_id, ident.integration_client_secret):
+            return INTEGRATION
+        raise HttpProblem(401, "invalid_client: unknown client_id or wrong client_secret.")
+
+    def access_token(self, request: Request, _: dict[str, str]) -> Reply:
+        form = request.form()
+        grant = form.get("grant_type")
+        if grant not in ("authorization_code", "refresh_token"):
+            raise HttpProblem(400, f"unsupported_grant_type: {grant or '(missing)'}")
+        kind = self._client_kind(form)
+        now = self.clock()
+        with self.state.lock:
+            if grant == "authorization_code":
+                scopes = self._redeem_code(form, kind, now)
+            else:
+                scopes = self._use_refresh_token(form, kind, now)
+            answer = self.state.issue_pair(kind, scopes, now)
+            self.state.save()
+        self.stats.bump(f"POST /access_token [{grant}:{kind}]")
+        return Reply(200, answer)
+
+    def _redeem_code(self, form: dict[str, str], kind: str, now: float) -> list[str]:
+        code = self.state.auth_codes.get(form.get("code") or "")
+        if kind != INTEGRATION or code is None or code.used or now >= code.expires_at:
+            raise HttpProblem(400, "invalid_grant: the authorization code is invalid or used.")
+        if form.get("redirect_uri") != code.redirect_uri:
+            raise HttpProblem(
+                400, "invalid_grant: redirect_uri does not match the authorize request."
+            )
+        code.used = True
+        return code.scopes
+
+    def _use_refresh_token(self, form: dict[str, str], kind: str, now: float) -> list[str]:
+        """Rotation: a refresh token works once; the answer carries its successor."""
+        grant = self.state.refresh_tokens.get(form.get("refresh_token") or "")
+        if grant is None or grant.kind != kind or not grant.valid(now):
+            raise HttpProblem(400, "invalid_grant: the refresh token is invalid, expired or used.")
+        grant.used = True
+        return grant.scopes
+
+    def application_token(self, request: Request, params: dict[str, str]) -> Reply:
+        kind, scopes = self._token_kind(request)
+        if kind not in (PERSONAL, INTEGRATION) or APPLICATIONS_TOKEN_SCOPE not in scopes:
+            raise HttpProblem(
+                403, f"The access token is missing the required scope {APPLICATIONS_TOKEN_SCOPE}."
+            )
+        ident = self.state.identity
+        if params["appId"] != ident.app_id:
+            raise HttpProblem(404, "Service App not found.")
+        body = request.json()
+        problems = contract.body_problems(
+            body, contract.APPLICATION_TOKEN_PROPERTIES, contract.APPLICATION_TOKEN_REQUIRED
+        )
+        if problems:
+            raise HttpProblem(400, problems[0], problems)
+        if (body["clientId"], body["clientSecret"]) != (
+            ident.app_client_id,
+            ident.app_client_secret,
+        ):
+            raise HttpProblem(400, "Invalid client credentials")
+        if body["targetOrgId"] not in (ident.org_id, ident.org_uuid):
+            raise HttpProblem(
+                403, "The Service App is not authorized by a Full Admin of the target org."
+            )
+        with self.state.lock:
+            answer = self.state.issue_pair(SERVICE_APP, SERVICE_APP_SCOPES, self.clock())
+            self.state.save()
+        return Reply(200, answer)
+
+    # -- schemas --------------------------------------------------------------------------
+
+    def list_schemas(self, request: Request, _: dict[str, str]) -> Reply:
+        self._token_kind(request)
+        return Reply(200, {"items": all_schemas()})
+
+    def get_schema(self, request: Request, params: dict[str, str]) -> Reply:
+        self._token_kind(request)
+        schema = find_schema(params["schemaId"])
+        if schema is None:
+            raise HttpProblem(404, f"Schema {params['schemaId']} not found.")
+        return Reply(200, schema)
+
+    # -- data sources ---------------------------------------------------------------------
+
+    def list_data_sources(self, request: Request, _: dict[str, str]) -> Reply:
+        self._require_service_app(request)
+        with self.state.lock:
+            items = [dict(ds) for ds in self.state.data_sources.values()]
+        return Reply(200, {"items": items})
+
+    def _find(self, data_source_id: str) -> dict[str, Any]:
+        found = self.state.data_sources.get(data_source_id)
+        if found is None:
+            raise HttpProblem(404, f"Data source {data_source_id} not found.")
+        return found
+
+    def get_data_source(self, request: Request, params: dict[str, str]) -> Reply:
+        self._require_service_app(request)
+        with self.state.lock:
+            return Reply(200, dict(self._find(params["id"])))
+
+    def _sign(self, ds: dict[str, Any]) -> str:
+        now = int(self.clock())
+        claims = {
+            "aud": ds["audience"],
+            "sub": ds["subject"],
+            "iss": self.issuer(),
+            "exp": now + int(ds["tokenLifetimeMinutes"]) * 60,
+            "com.cisco.datasource.url": ds["url"],
+            "com.cisco.datasource.schema.uuid": ds["schemaId"],
+            "iat": now,
+            "com.cisco.org.uuid": self.state.identity.org_uuid,
+            "jti": ds["nonce"],
+        }
+        return self.signer.sign(claims)
+
+    def _check_fields(self, body: dict[str, Any]) -> None:
+        if body.get("tokenLifetimeMinutes") is not None:
+            problem = contract.lifetime_problem(body["tokenLifetimeMinutes"])
+            if problem:
+                raise HttpProblem(400, problem)
+        for name in ("url", "audience", "subject", "nonce"):
+            if name in body and isinstance(body[name], str) and not body[name].strip():
+                raise HttpProblem(400, f"'{name}' must not be empty.")
+
+    def register(self, request: Request, _: dict[str, str]) -> Reply:
+        self._require_service_app(request)
+        body = request.json()
+        problems = contract.body_problems(
+            body, contract.REGISTER_PROPERTIES, contract.REGISTER_REQUIRED
+        )
+        if problems:
+            raise HttpProblem(400, problems[0], problems)
+        self._check_fields(body)
+        if find_schema(body["schemaId"]) is None:
+            raise HttpProblem(400, f"Unknown schemaId {body['schemaId']}.")
+        ident = self.state.identity
+        with self.state.lock:
+            if body["nonce"] in self.state.used_nonces:
+                raise HttpProblem(409, "The nonce has already been used; send a new one.")
+            ds: dict[str, Any] = {
+                "id": str(uuid.uuid4()),
+                "schemaId": body["schemaId"],
+                "url": body["url"],
+                "audience": body["audience"],
+                "subject": body["subject"],
+                "nonce": body["nonce"],
+                "tokenLifetimeMinutes": int(body["tokenLifetimeMinutes"]),
+                "status": "active",
+                "orgId": ident.org_uuid,
+                "applicationId": ident.app_client_id,
+                "createdBy": ident.admin_user_uuid,
+                "createdAt": _now_iso(),
+            }
+            ds["jwsToken"] = self._sign(ds)
+            self.state.data_sources[ds["id"]] = ds
+            self.state.used_nonces.add(ds["nonce"])
+            self.state.save()
+            return Reply(200, dict(ds))
+
+    def update(self, request: Request, params: dict[str, str]) -> Reply:
+        self._require_service_app(request)
+        body = request.json()
+        problems = contract.body_problems(body, contract.UPDATE_PROPERTIES)
+        if problems:
+            raise HttpProblem(400, problems[0], problems)
+        body = {k: v for k, v in body.items() if v is not None}
+        self._check_fields(body)
+        with self.state.lock:
+            ds = self._find(params["id"])
+            if "schemaId" in body and body["schemaId"] != ds["schemaId"]:
+                raise HttpProblem(400, "The schemaId of a data source cannot be changed.")
+            status = body.get("status", ds["status"])
+            if status not in contract.STATUSES:
+                raise HttpProblem(400, "'status' must be 'active' or 'disabled'.")
+            message = body.get("errorMessage") or ""
+            if status == "disabled" and "status" in body and not message.strip():
+                raise HttpProblem(400, "An errorMessage is required to set the status to disabled.")
+            nonce = body.get("nonce", ds["nonce"])
+            if nonce != ds["nonce"] and nonce in self.state.used_nonces:
+                raise HttpProblem(409, "The nonce has already been used; send a new one.")
+            updated = dict(ds)
+            for name in ("url", "audience", "subject", "nonce"):
+                updated[name] = body.get(name, ds[name])
+            updated["tokenLifetimeMinutes"] = int(
+                body.get("tokenLifetimeMinutes", ds["tokenLifetimeMinutes"])
+            )
+            updated["status"] = status
+            if status == "disabled":
+                updated["errorMessage"] = message.strip() or ds.get("errorMessage", "")
+            else:
+                updated.pop("errorMessage", None)
+            if any(updated[name] != ds[name] for name in CLAIM_FIELDS):
+                updated["jwsToken"] = self._sign(updated)
+            self.state.used_nonces.add(updated["nonce"])
+            self.state.data_sources[ds["id"]] = updated
+            self.state.save()
+            return Reply(200, dict(updated))
+
+    def delete(self, request: Request, params: dict[str, str]) -> Reply:
+        self._require_service_app(request)
+        with self.state.lock:
+            self._find(params["id"])
+            del self.state.data_sources[params["id"]]
+            self.state.save()
+        return Reply(204)

@@ -1,0 +1,78 @@
+"""RS256 signing for data-source ``jwsToken`` values, and the JWKS that verifies them.
+
+``cryptography`` comes with the optional ``sandbox`` extra, so it is imported lazily.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+from ..errors import ConfigError
+
+MISSING_EXTRA = "byods sandbox needs the 'sandbox' extra: pip install 'byods-manager[sandbox]'"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _int_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8 or 1, "big")
+
+
+def _crypto() -> Any:
+    try:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    except ImportError:
+        raise ConfigError(MISSING_EXTRA) from None
+    return hashes, serialization, padding, rsa
+
+
+class Signer:
+    """One RSA key (kept in PEM form so the state file can carry it across restarts)."""
+
+    def __init__(self, private_pem: str | None = None, kid: str | None = None) -> None:
+        hashes, serialization, padding, rsa = _crypto()
+        self._hashes, self._padding = hashes, padding
+        if private_pem is None:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
+        self._key = key
+        self.kid = kid or str(uuid.uuid4())
+        self.private_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode("ascii")
+
+    def jwk(self) -> dict[str, str]:
+        numbers = self._key.public_key().public_numbers()
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": _b64url(_int_bytes(numbers.n)),
+            "e": _b64url(_int_bytes(numbers.e)),
+        }
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": [self.jwk()]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """A compact JWS with the header layout Webex uses (kid, typ, alg)."""
+        header = {"kid": self.kid, "typ": "JWT", "alg": "RS256"}
+        signing_input = (
+            _b64url(json.dumps(header, separators=(",", ":")).encode())
+            + "."
+            + _b64url(json.dumps(claims, separators=(",", ":")).encode())
+        )
+        signature = self._key.sign(
+            signing_input.encode("ascii"), self._padding.PKCS1v15(), self._hashes.SHA256()
+        )
+        return signing_input + "." + _b64url(signature)
