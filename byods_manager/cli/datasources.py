@@ -1,9 +1,396 @@
-"""Placeholder: commands are added by their issue."""
+"""`byods list/show/register/update/extend/disable/enable/delete`: parse, call, render.
+
+Heavy modules (requests via the client, tabulate) are imported inside the commands so
+that `byods --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
+
+from ..errors import InputError
+from .context import AppContext, pass_app
+
+if TYPE_CHECKING:
+    from ..bulk import ItemResult
+    from ..client import DataSourceClient
+    from ..models import Schema
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Test hook: CliRunner's stdin is never a terminal, so tests of the interactive paths
+# set this to "1". It only makes the tool *offer* prompts; it grants nothing.
+ASSUME_TTY_ENV = "BYODS_ASSUME_TTY"
+
+
+def stdin_is_interactive() -> bool:
+    """True when a person can answer prompts on stdin."""
+    if os.environ.get(ASSUME_TTY_ENV) == "1":
+        return True
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def json_option(func: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (only that)."
+    )(func)
+
+
+def build_client(app: AppContext) -> DataSourceClient:
+    """The library client for this invocation, with the per-base-URL schema cache."""
+    from ..client import DataSourceClient
+    from ..schema_cache import SchemaCache
+
+    return DataSourceClient(
+        app.http(), audit=app.audit(), schema_cache=SchemaCache.for_base_url(app.base_url)
+    )
+
+
+def schema_map(app: AppContext, client: DataSourceClient) -> dict[str, Schema]:
+    """Schema id -> schema for friendly names; an outage only costs the names."""
+    from ..errors import ApiError, TransportError
+
+    try:
+        return {schema.id: schema for schema in client.list_schemas()}
+    except (ApiError, TransportError) as exc:
+        app.warn(f"could not load schema names ({exc}); showing schema ids")
+        return {}
+
+
+def _data_source_options(required_note: str) -> Callable[[F], F]:
+    options = [
+        click.option("--url", metavar="URL", help=f"Endpoint (https:// or wss://){required_note}."),
+        click.option(
+            "--schema-id",
+            metavar="UUID",
+            help=f"Schema id (see `byods schemas list`){required_note}.",
+        ),
+        click.option("--audience", metavar="TEXT", help=f"JWS audience (aud){required_note}."),
+        click.option("--subject", metavar="TEXT", help=f"JWS subject (sub){required_note}."),
+        click.option(
+            "--nonce", metavar="TEXT", help="Nonce for the new JWS (default: a fresh random one)."
+        ),
+        click.option(
+            "--lifetime-minutes",
+            metavar="N",
+            help="JWS lifetime in minutes, 1..1440.",
+        ),
+    ]
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def _lifetime(value: str | None) -> int | None:
+    from ..validation import validate_lifetime
+
+    return None if value is None else validate_lifetime(value)
+
+
+def _as_validator(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Adapt a validator for click.prompt, which re-asks on UsageError."""
+
+    def proc(value: str) -> Any:
+        try:
+            return check(value)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    return proc
+
+
+def _pick_schema(app: AppContext, client: DataSourceClient) -> str:
+    """A numbered pick-list of the live schemas with their service types."""
+    from ..validation import validate_schema_id
+
+    schemas = client.list_schemas(refresh=True)
+    if not schemas:
+        value: str = click.prompt(
+            "Schema id (UUID)", value_proc=_as_validator(validate_schema_id), err=True
+        )
+        return value
+    click.echo("Available schemas:", err=True)
+    for number, schema in enumerate(schemas, start=1):
+        click.echo(f"  {number}) {schema.label:<40} {schema.id}", err=True)
+    choice: int = click.prompt("Schema number", type=click.IntRange(1, len(schemas)), err=True)
+    return schemas[choice - 1].id
+
+
+def _echo_change(verb: str, app: AppContext, data_source: Any, as_json: bool) -> None:
+    from .render import data_source_json, expiry_sentence, print_json
+
+    if as_json:
+        print_json(data_source_json(data_source))
+    else:
+        click.echo(f"{verb} data source {data_source.id}; {expiry_sentence(data_source)}.")
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
+
+    @group.command("list")
+    @json_option
+    @pass_app
+    def list_command(app: AppContext, as_json: bool) -> None:
+        """List the org's data sources with schema names and time until the JWS expires."""
+        from .render import data_source_json, data_source_table, print_json
+
+        client = build_client(app)
+        data_sources = client.list()
+        if as_json:
+            print_json([data_source_json(ds) for ds in data_sources])
+            return
+        needs_names = any(ds.schema_id for ds in data_sources)
+        schemas = schema_map(app, client) if needs_names else {}
+        click.echo(data_source_table(data_sources, schemas))
+
+    @group.command("show")
+    @click.argument("data_source_id", metavar="ID")
+    @click.option("--show-token", is_flag=True, help="Also print the raw jwsToken (a secret).")
+    @json_option
+    @pass_app
+    def show_command(app: AppContext, data_source_id: str, show_token: bool, as_json: bool) -> None:
+        """Show every field of a data source and its decoded JWS header and claims."""
+        from .render import data_source_detail, data_source_json, print_json
+
+        client = build_client(app)
+        data_source = client.get(data_source_id)
+        if as_json:
+            print_json(data_source_json(data_source, show_token=show_token))
+            return
+        schemas = schema_map(app, client) if data_source.schema_id else {}
+        click.echo(data_source_detail(data_source, schemas, show_token=show_token))
+
+    @group.command("register")
+    @_data_source_options(" (asked for on a terminal when missing)")
+    @json_option
+    @pass_app
+    def register_command(
+        app: AppContext,
+        url: str | None,
+        schema_id: str | None,
+        audience: str | None,
+        subject: str | None,
+        nonce: str | None,
+        lifetime_minutes: str | None,
+        as_json: bool,
+    ) -> None:
+        """Register a new data source.
+
+        \b
+        Example:
+          byods register --url https://dap.example.com/ingest \\
+            --schema-id 78efc775-dccb-45ca-9acf-989a4a59f788 \\
+            --audience MyApp --subject callAudioData
+        """
+        from .. import validation as v
+
+        lifetime = _lifetime(lifetime_minutes)
+        values: dict[str, str | None] = {
+            "url": v.validate_url(url) if url is not None else None,
+            "schema-id": v.validate_schema_id(schema_id) if schema_id is not None else None,
+            "audience": v.validate_audience(audience) if audience is not None else None,
+            "subject": v.validate_subject(subject) if subject is not None else None,
+        }
+        if nonce is not None:
+            v.validate_nonce(nonce)
+        missing = [name for name, value in values.items() if value is None]
+        if missing and not stdin_is_interactive():
+            raise InputError(
+                "missing "
+                + ", ".join(f"--{name}" for name in missing)
+                + " (stdin is not a terminal, so byods cannot ask for them)"
+            )
+        client = build_client(app)
+        prompts: dict[str, tuple[str, Callable[[str], Any]]] = {
+            "url": ("Endpoint URL (https:// or wss://)", v.validate_url),
+            "audience": ("Audience (aud)", v.validate_audience),
+            "subject": ("Subject (sub)", v.validate_subject),
+        }
+        for name in missing:
+            if name == "schema-id":
+                values[name] = _pick_schema(app, client)
+            else:
+                text, check = prompts[name]
+                values[name] = click.prompt(text, value_proc=_as_validator(check), err=True)
+        created = client.register(
+            url=str(values["url"]),
+            schema_id=str(values["schema-id"]),
+            audience=str(values["audience"]),
+            subject=str(values["subject"]),
+            nonce=nonce,
+            lifetime_minutes=lifetime if lifetime is not None else 1440,
+        )
+        _echo_change("Registered", app, created, as_json)
+
+    @group.command("update")
+    @click.argument("data_source_id", metavar="ID")
+    @_data_source_options(" (unchanged when omitted)")
+    @json_option
+    @pass_app
+    def update_command(
+        app: AppContext,
+        data_source_id: str,
+        url: str | None,
+        schema_id: str | None,
+        audience: str | None,
+        subject: str | None,
+        nonce: str | None,
+        lifetime_minutes: str | None,
+        as_json: bool,
+    ) -> None:
+        """Change a data source. Everything not given is kept; a new nonce is always sent."""
+        from ..validation import validate_data_source_id
+
+        validate_data_source_id(data_source_id)
+        lifetime = _lifetime(lifetime_minutes)
+        if all(x is None for x in (url, schema_id, audience, subject, nonce, lifetime)):
+            raise InputError(
+                "nothing to update: give at least one of --url, --schema-id, --audience, "
+                "--subject, --nonce, --lifetime-minutes (to only renew the JWS, use `byods extend`)"
+            )
+        updated = build_client(app).update(
+            data_source_id,
+            url=url,
+            schema_id=schema_id,
+            audience=audience,
+            subject=subject,
+            lifetime_minutes=lifetime,
+            nonce=nonce,
+        )
+        _echo_change("Updated", app, updated, as_json)
+
+    @group.command("extend")
+    @click.argument("data_source_id", metavar="[ID]", required=False)
+    @click.option("--all", "extend_every", is_flag=True, help="Extend every data source.")
+    @click.option(
+        "--if-expiring-within",
+        "window",
+        metavar="DURATION",
+        help="With --all: only those whose JWS expires within this time (e.g. 6h, 90m, 1d).",
+    )
+    @click.option("--lifetime-minutes", metavar="N", help="New JWS lifetime, 1..1440.")
+    @json_option
+    @click.pass_context
+    def extend_command(
+        ctx: click.Context,
+        data_source_id: str | None,
+        extend_every: bool,
+        window: str | None,
+        lifetime_minutes: str | None,
+        as_json: bool,
+    ) -> None:
+        """Renew the JWS of one data source (or --all) before it expires.
+
+        Only the nonce (and the lifetime, if given) change. With --all, prints one line
+        per data source and a summary; exits 1 if any failed. Disabled data sources are
+        skipped (`byods enable` renews their JWS).
+        """
+        app = ctx.find_object(AppContext)
+        assert app is not None
+        if extend_every == (data_source_id is not None):
+            raise InputError("give either a data source ID or --all")
+        if window is not None and not extend_every:
+            raise InputError("--if-expiring-within only applies with --all")
+        lifetime = _lifetime(lifetime_minutes)
+        if not extend_every:
+            assert data_source_id is not None
+            from ..validation import validate_data_source_id
+
+            validate_data_source_id(data_source_id)
+            extended = build_client(app).extend(data_source_id, lifetime)
+            _echo_change("Extended", app, extended, as_json)
+            return
+
+        from ..bulk import extend_all
+        from ..durations import parse_duration
+        from .render import print_json
+
+        within = parse_duration(window) if window is not None else None
+
+        def show(item: ItemResult) -> None:
+            if as_json:
+                return
+            if item.outcome == "extended":
+                when = item.expires_at.isoformat() if item.expires_at else "unknown"
+                click.echo(f"extended  {item.data_source_id}  (expires {when})")
+            elif item.outcome == "skipped":
+                click.echo(f"skipped   {item.data_source_id}  ({item.detail})")
+            else:
+                click.echo(f"FAILED    {item.data_source_id}  {item.detail}")
+
+        result = extend_all(build_client(app), within, lifetime, on_result=show)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            click.echo(result.summary())
+        if not result.ok:
+            ctx.exit(1)
+
+    @group.command("disable")
+    @click.argument("data_source_id", metavar="ID")
+    @click.option("--reason", metavar="TEXT", help="Why; shown to the org's admin in Control Hub.")
+    @json_option
+    @pass_app
+    def disable_command(
+        app: AppContext, data_source_id: str, reason: str | None, as_json: bool
+    ) -> None:
+        """Stop Webex sending data to a data source (--reason is required)."""
+        from ..validation import validate_data_source_id, validate_reason
+
+        validate_data_source_id(data_source_id)
+        if reason is None:
+            raise InputError("--reason is required: it is shown to the org's admin in Control Hub")
+        validate_reason(reason)
+        disabled = build_client(app).disable(data_source_id, reason)
+        _echo_change("Disabled", app, disabled, as_json)
+
+    @group.command("enable")
+    @click.argument("data_source_id", metavar="ID")
+    @json_option
+    @pass_app
+    def enable_command(app: AppContext, data_source_id: str, as_json: bool) -> None:
+        """Set a disabled data source active again (this also renews its JWS)."""
+        enabled = build_client(app).enable(data_source_id)
+        _echo_change("Enabled", app, enabled, as_json)
+
+    @group.command("delete")
+    @click.argument("data_source_id", metavar="ID")
+    @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+    @json_option
+    @pass_app
+    def delete_command(
+        app: AppContext, data_source_id: str, assume_yes: bool, as_json: bool
+    ) -> None:
+        """Delete a data source. Asks first on a terminal; elsewhere requires --yes."""
+        from ..validation import validate_data_source_id
+        from .render import print_json
+
+        validate_data_source_id(data_source_id)
+        if not assume_yes:
+            if not stdin_is_interactive():
+                raise InputError(
+                    "refusing to delete without confirmation: stdin is not a terminal; pass --yes"
+                )
+            click.confirm(
+                f"Delete data source {data_source_id}? Webex stops sending it data",
+                abort=True,
+                err=True,
+            )
+        build_client(app).delete(data_source_id)
+        if as_json:
+            print_json({"id": data_source_id, "deleted": True})
+        else:
+            click.echo(f"Deleted data source {data_source_id}.")

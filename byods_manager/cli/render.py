@@ -1,0 +1,131 @@
+"""How the CLI shows things: tables, detail views, human times, JSON. No API logic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from ..models import DataSource, Schema
+
+
+def print_json(value: Any) -> None:
+    """The only thing a --json command writes to stdout."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+def expires_in(data_source: DataSource, now: datetime | None = None) -> str:
+    """``11h 58m``, ``EXPIRED``, or ``-`` when the JWS carries no expiry."""
+    from ..durations import format_remaining
+
+    expires = data_source.expires_at
+    if expires is None:
+        return "-"
+    return format_remaining(expires - (now or datetime.now(timezone.utc)))
+
+
+def expiry_sentence(data_source: DataSource, now: datetime | None = None) -> str:
+    from ..jws import describe_moment
+
+    expires = data_source.expires_at
+    if expires is None:
+        return "token expiry unknown"
+    return f"token expires {describe_moment(expires, now)}"
+
+
+def schema_label(schema_id: str | None, schemas: Mapping[str, Schema]) -> str:
+    if not schema_id:
+        return "-"
+    schema = schemas.get(schema_id)
+    return schema.label if schema else schema_id
+
+
+def data_source_table(
+    data_sources: Sequence[DataSource], schemas: Mapping[str, Schema], now: datetime | None = None
+) -> str:
+    if not data_sources:
+        return "No data sources."
+    rows = [
+        (
+            ds.id,
+            ds.status or "-",
+            ds.audience or "-",
+            ds.subject or "-",
+            schema_label(ds.schema_id, schemas),
+            ds.url or "-",
+            expires_in(ds, now),
+        )
+        for ds in data_sources
+    ]
+    return table(rows, ("ID", "STATUS", "AUDIENCE", "SUBJECT", "SCHEMA", "URL", "EXPIRES IN"))
+
+
+def data_source_detail(
+    data_source: DataSource,
+    schemas: Mapping[str, Schema],
+    show_token: bool = False,
+    now: datetime | None = None,
+) -> str:
+    """Every field, then the decoded JWS header and claims with human times."""
+    from ..jws import describe_claim
+    from ..secrets import redact
+
+    fields = data_source.to_dict(include_token=False)
+    if data_source.schema_id:
+        fields["schemaId"] = (
+            f"{data_source.schema_id} ({schema_label(data_source.schema_id, schemas)})"
+        )
+    fields["expiresIn"] = expires_in(data_source, now)
+    if data_source.jws_token:
+        fields["jwsToken"] = data_source.jws_token if show_token else redact(data_source.jws_token)
+    lines = [table(fields.items(), ("FIELD", "VALUE"))]
+    decoded = data_source.decoded_jws
+    if decoded is not None:
+        lines.append("")
+        lines.append("JWS header")
+        lines.append(table(((k, describe_claim(k, v)) for k, v in decoded.header.items()), ()))
+        lines.append("")
+        lines.append("JWS claims")
+        lines.append(table(((k, describe_claim(k, v, now)) for k, v in decoded.claims.items()), ()))
+    elif data_source.jws_token:
+        lines.append("")
+        lines.append("The jwsToken could not be decoded.")
+    if data_source.jws_token and not show_token:
+        lines.append("")
+        lines.append("(the raw jwsToken is shown with --show-token)")
+    return "\n".join(lines)
+
+
+def data_source_json(data_source: DataSource, show_token: bool = False) -> dict[str, Any]:
+    """The API object (no jwsToken unless asked) plus the decoded JWS, which is not secret."""
+    result = data_source.to_dict(include_token=show_token)
+    decoded = data_source.decoded_jws
+    if decoded is not None:
+        result["jws"] = {"header": decoded.header, "claims": decoded.claims}
+        if decoded.expires_at is not None:
+            result["expiresAt"] = decoded.expires_at.isoformat()
+    return result
+
+
+def schema_table(schemas: Sequence[Schema]) -> str:
+    if not schemas:
+        return "No schemas."
+    rows = [
+        (s.id, s.service_type or "-", s.protocol or "-", s.app_type or "-", s.url or "-")
+        for s in schemas
+    ]
+    return table(rows, ("ID", "SERVICE TYPE", "PROTOCOL", "APP TYPE", "URL"))
+
+
+def schema_detail(schema: Schema) -> str:
+    return table(schema.to_dict().items(), ("FIELD", "VALUE"))
