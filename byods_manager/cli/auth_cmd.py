@@ -1,9 +1,224 @@
-"""Placeholder: commands are added by their issue."""
+"""`byods auth setup`: the OAuth setup wizard (also `python setup_oauth.py`)."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
 import click
+
+from ..errors import ByodsError
+from ..oauth.redirect import DEFAULT_REDIRECT_URI
+from .context import AppContext, pass_app
+
+DEFAULT_TIMEOUT = 300.0
+CLIENT_SECRET_ENV = "BYODS_OAUTH_CLIENT_SECRET"
+
+SETUP_HELP = """Set up the credentials that keep service-app tokens coming.
+
+\b
+Stops at the first step that works:
+  1. a token already configured still works;
+  2. the integration's refresh token still refreshes;
+  3. integration client ID/secret are configured: sign in in the browser;
+  4. otherwise ask: integration client ID and secret (recommended), or a
+     personal access token (expires in 12 hours).
+
+"Works" means the Applications API mints a token for the configured service
+app; the tokens it returns are kept in the token store. --personal-token or
+--client-id skip the checks and use what you give. Without a terminal,
+anything missing is an error (exit 2) instead of a prompt.
+
+\b
+Register the redirect URI (default http://localhost:3000/callback) on the
+integration in the Webex developer portal, with scope spark:applications_token.
+"""
+
+
+def _stdin_is_interactive() -> bool:
+    """Prompts are allowed only when a person is at the terminal."""
+    return sys.stdin.isatty()
+
+
+def setup_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The wizard's own options, shared by `byods auth setup` and setup_oauth.py."""
+    decorators = [
+        click.option("--client-id", metavar="ID", help="The integration's client ID."),
+        click.option(
+            "--client-secret",
+            metavar="SECRET",
+            envvar=CLIENT_SECRET_ENV,
+            show_envvar=True,
+            help="The integration's client secret (prompted, hidden, when needed).",
+        ),
+        click.option(
+            "--personal-token",
+            metavar="TOKEN",
+            help="Use this personal access token (expires 12 hours after it was issued). "
+            "Prefer the hidden prompt: command lines are visible to other local users.",
+        ),
+        click.option(
+            "--no-browser",
+            is_flag=True,
+            help="Only print the sign-in URL; do not open a browser.",
+        ),
+        click.option(
+            "--manual",
+            is_flag=True,
+            help="Do not listen for the redirect; paste the redirected URL (or code) instead.",
+        ),
+        click.option(
+            "--redirect-uri",
+            metavar="URL",
+            default=DEFAULT_REDIRECT_URI,
+            show_default=True,
+            help="The redirect URI registered on the integration.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            help="Seconds to wait for the browser sign-in.",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Skip steps 1 and 2: sign in again even if the current tokens work.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def run_setup(app: AppContext, **options: Any) -> None:
+    """Run the wizard for ``app``'s config/profile/base URL and print the result."""
+    import webbrowser
+
+    from ..http import HttpClient
+    from ..oauth.browser_flow import BrowserFlowSettings
+    from ..oauth.prompter import ClickPrompter
+    from ..oauth.wizard import SetupOptions, SetupWizard
+
+    prompter = ClickPrompter(interactive=_stdin_is_interactive())
+    settings = BrowserFlowSettings(
+        redirect_uri=options["redirect_uri"],
+        timeout=float(options["timeout"]),
+        open_browser=not options["no_browser"],
+        manual=bool(options["manual"]),
+    )
+    wizard_options = SetupOptions(
+        client_id=_clean(options["client_id"]),
+        client_secret=_clean(options["client_secret"]),
+        personal_token=_clean(options["personal_token"]),
+        force=bool(options["force"]),
+        browser=settings,
+    )
+    http = HttpClient(app.base_url, None, notify=app.notify)
+    try:
+        result = SetupWizard(
+            http,
+            app.config_path,
+            profile=app.profile,
+            prompter=prompter,
+            options=wizard_options,
+            open_url=webbrowser.open,
+        ).run()
+    finally:
+        http.close()
+    if options["as_json"]:
+        click.echo(json.dumps(result.to_json(), indent=2))
+        return
+    data = result.to_json()
+    click.echo(f"Done (step {result.tier}: {result.method.replace('-', ' ')}).")
+    click.echo(f"  config:               {data['config']}")
+    _echo_token(f"{result.credential} token:", data["applicationsToken"])
+    if data["integrationRefreshToken"]:
+        _echo_token("integration refresh:", data["integrationRefreshToken"])
+    _echo_token("service-app token:", data["serviceAppToken"])
+    if data["serviceAppRefreshToken"]:
+        _echo_token("service-app refresh:", data["serviceAppRefreshToken"])
+
+
+def _echo_token(label: str, summary: dict[str, Any]) -> None:
+    expiry = f" (expires {summary['expiresAt']})" if summary["expiresAt"] else ""
+    click.echo(f"  {label:<21} {summary['prefix']}{expiry}")
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+@click.group("auth")
+def auth_group() -> None:
+    """Set up and check the credentials byods uses."""
+
+
+@auth_group.command("setup", help=SETUP_HELP)
+@setup_options
+@pass_app
+def setup_command(app: AppContext, /, **options: Any) -> None:
+    run_setup(app, **options)
+
+
+class _StandaloneCommand(click.Command):
+    """Maps library errors to one-line messages and exit codes, like the `byods` group."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ByodsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+def standalone_command() -> click.Command:
+    """`python setup_oauth.py`: the same wizard with the global options of `byods`."""
+
+    @click.command(
+        "setup_oauth.py",
+        cls=_StandaloneCommand,
+        help=SETUP_HELP,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    @click.option("--config", "config_option", metavar="PATH", help="Token config file.")
+    @click.option("--profile", metavar="NAME", help="Profile in a multi-profile config.")
+    @click.option(
+        "--base-url",
+        "base_url_option",
+        metavar="URL",
+        help="Webex API base URL (default: $WEBEX_API_BASE_URL or https://webexapis.com/v1).",
+    )
+    @click.option("-v", "--verbose", count=True, help="Show progress notes.")
+    @setup_options
+    def standalone(
+        config_option: str | None,
+        profile: str | None,
+        base_url_option: str | None,
+        verbose: int,
+        **options: Any,
+    ) -> None:
+        app = AppContext(
+            config_option=config_option,
+            profile=profile,
+            base_url_option=base_url_option,
+            verbose=verbose,
+        )
+        run_setup(app, **options)
+
+    return standalone
 
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to `group`."""
+    """Add `auth setup` to `group`."""
+    group.add_command(auth_group)

@@ -1,0 +1,117 @@
+"""The authorization-code flow: authorize URL, browser, loopback callback or paste, exchange."""
+
+from __future__ import annotations
+
+import secrets
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import ByodsError, InputError
+from ..tokens.endpoints import TokenResponse, authorization_code_grant, authorize_url
+from .callback import CallbackServer, CallbackUnavailable
+from .prompter import Prompter
+from .redirect import DEFAULT_REDIRECT_URI, MalformedRedirect, RedirectTarget, code_from_pasted
+
+if TYPE_CHECKING:
+    from ..http import HttpClient
+
+DEFAULT_TIMEOUT_SECONDS = 300.0
+PASTE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class BrowserFlowSettings:
+    redirect_uri: str = DEFAULT_REDIRECT_URI
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    open_browser: bool = True
+    manual: bool = False
+
+
+def run_browser_flow(
+    http: HttpClient,
+    *,
+    client_id: str,
+    client_secret: str,
+    settings: BrowserFlowSettings,
+    prompter: Prompter,
+    open_url: Callable[[str], bool] = webbrowser.open,
+) -> TokenResponse:
+    """Sign in with the integration in a browser; return its access and refresh token."""
+    target = RedirectTarget.parse(settings.redirect_uri)
+    state = secrets.token_urlsafe(32)
+    url = authorize_url(http.base_url, client_id=client_id, redirect_uri=target.uri, state=state)
+    code = _obtain_code(url, target, state, settings, prompter, open_url)
+    prompter.say("Exchanging the authorization code for tokens…")
+    tokens = authorization_code_grant(
+        http, client_id=client_id, client_secret=client_secret, code=code, redirect_uri=target.uri
+    )
+    if not tokens.refresh_token:
+        raise ByodsError(
+            "the token endpoint returned no refresh token; the integration cannot be "
+            "refreshed unattended (check the integration in the Webex developer portal)"
+        )
+    return tokens
+
+
+def _obtain_code(
+    url: str,
+    target: RedirectTarget,
+    state: str,
+    settings: BrowserFlowSettings,
+    prompter: Prompter,
+    open_url: Callable[[str], bool],
+) -> str:
+    server: CallbackServer | None = None
+    if not settings.manual:
+        try:
+            server = CallbackServer(target, state)
+        except CallbackUnavailable as exc:
+            prompter.warn(f"cannot receive the redirect myself: {exc}.")
+    if server is None:
+        if not prompter.interactive:
+            raise InputError(
+                "the redirected URL must be pasted, but there is no terminal "
+                "(free the redirect URI's port or pick another with --redirect-uri)"
+            )
+        _show_and_open(url, settings, prompter, open_url)
+        prompter.say(
+            "After you accept, the browser is sent to "
+            f"{target.uri}?code=…; copy that full URL from the address bar "
+            "(the page itself may fail to load)."
+        )
+        return _paste_code(state, prompter)
+    with server:
+        _show_and_open(url, settings, prompter, open_url)
+        prompter.say(f"Waiting up to {settings.timeout:g}s for the browser sign-in…")
+        return server.wait(settings.timeout)
+
+
+def _show_and_open(
+    url: str,
+    settings: BrowserFlowSettings,
+    prompter: Prompter,
+    open_url: Callable[[str], bool],
+) -> None:
+    prompter.say(f"Open this URL to sign in with the integration:\n\n  {url}\n")
+    if not settings.open_browser:
+        return
+    try:
+        opened = open_url(url)
+    except (webbrowser.Error, OSError):
+        opened = False
+    if not opened:
+        prompter.say("Could not open a browser; open the URL above yourself.")
+
+
+def _paste_code(state: str, prompter: Prompter) -> str:
+    for attempt in range(1, PASTE_ATTEMPTS + 1):
+        pasted = prompter.ask("Paste the redirected URL (or just the code)")
+        try:
+            return code_from_pasted(pasted, state)
+        except MalformedRedirect as exc:
+            if attempt == PASTE_ATTEMPTS:
+                raise
+            prompter.warn(f"{exc}; try again.")
+    raise AssertionError("unreachable")
