@@ -128,6 +128,16 @@ def _pick_schema(app: AppContext, client: DataSourceClient) -> str:
     return schemas[choice - 1].id
 
 
+def _expires_phrase(item: ItemResult) -> str:
+    from datetime import datetime, timezone
+
+    from ..durations import format_remaining
+
+    if item.expires_at is None:
+        return "expiry unknown"
+    return "expires in " + format_remaining(item.expires_at - datetime.now(timezone.utc))
+
+
 def _echo_change(verb: str, app: AppContext, data_source: Any, as_json: bool) -> None:
     from .render import data_source_json, expiry_sentence, print_json
 
@@ -324,8 +334,7 @@ def register(group: click.Group) -> None:
             if as_json:
                 return
             if item.outcome == "extended":
-                when = item.expires_at.isoformat() if item.expires_at else "unknown"
-                click.echo(f"extended  {item.data_source_id}  (expires {when})")
+                click.echo(f"extended  {item.data_source_id}  ({_expires_phrase(item)})")
             elif item.outcome == "skipped":
                 click.echo(f"skipped   {item.data_source_id}  ({item.detail})")
             else:
