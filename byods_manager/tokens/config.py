@@ -1,0 +1,335 @@
+"""Read and validate ``token-config.json`` (the file people edit).
+
+Validation is a jsonschema document built in code. Every problem is reported at once, each
+with its JSON path and a hint, as one :class:`ConfigError` (exit 2). Unknown keys and a file
+readable by group or others only produce warnings. The tool never writes this file during
+routine refreshes; rotated tokens live in the token store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..fileio import read_json
+from . import config_keys
+
+Warn = Callable[[str], None]
+
+_STRING = {"type": "string", "minLength": 1}
+_OPTIONAL_STRING = {"type": ["string", "null"]}
+
+_SERVICE_APP_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["appId", "clientId", "clientSecret", "targetOrgId"],
+    "properties": {
+        "appId": _STRING,
+        "clientId": _STRING,
+        "clientSecret": _STRING,
+        "targetOrgId": _STRING,
+        "accessToken": _OPTIONAL_STRING,
+        "refreshToken": _OPTIONAL_STRING,
+        "name": _OPTIONAL_STRING,
+        "description": _OPTIONAL_STRING,
+    },
+    "additionalProperties": False,
+}
+
+_INTEGRATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "clientId": _OPTIONAL_STRING,
+        "clientSecret": _OPTIONAL_STRING,
+        "refreshToken": _OPTIONAL_STRING,
+        "accessToken": _OPTIONAL_STRING,
+        "redirectUri": _OPTIONAL_STRING,
+        "scope": _OPTIONAL_STRING,
+    },
+    "additionalProperties": False,
+}
+
+_TOKEN_MANAGER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "personalAccessToken": _OPTIONAL_STRING,
+        "oauthClientId": _OPTIONAL_STRING,
+        "oauthClientSecret": _OPTIONAL_STRING,
+        "oauthRefreshToken": _OPTIONAL_STRING,
+        "oauthRedirectUri": _OPTIONAL_STRING,
+        "clientId": _OPTIONAL_STRING,
+        "clientSecret": _OPTIONAL_STRING,
+        "refreshToken": _OPTIONAL_STRING,
+        "redirectUri": _OPTIONAL_STRING,
+        "integration": _INTEGRATION_SCHEMA,
+    },
+    "additionalProperties": False,
+}
+
+PROFILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["serviceApp"],
+    "properties": {
+        "serviceApp": _SERVICE_APP_SCHEMA,
+        "tokenManager": _TOKEN_MANAGER_SCHEMA,
+        "tokenStore": _STRING,
+        "refreshThresholdMinutes": {"type": "number", "minimum": 0, "maximum": 1440},
+        "$schema": {"type": "string"},
+        "_comment": {},
+    },
+    "additionalProperties": False,
+}
+
+FILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "defaultProfile": _STRING,
+        "profiles": {"type": "object", "minProperties": 1},
+        "tokenStore": _STRING,
+        "$schema": {"type": "string"},
+        "_comment": {},
+    },
+    "additionalProperties": False,
+}
+
+# What to tell the user when a key is missing or wrong, by the key's name.
+_HINTS = {
+    "serviceApp": "add a serviceApp object with appId, clientId, clientSecret, targetOrgId",
+    "appId": "the service app's ID from developer.webex.com > My Webex Apps",
+    "clientId": "the client ID shown with the app on developer.webex.com",
+    "clientSecret": "the client secret shown once when the app was created (regenerate if lost)",
+    "targetOrgId": "the ID of the customer org whose full admin authorized the service app",
+    "tokenStore": "a file path for the token store, e.g. ~/.local/state/byods-manager/tokens.json",
+    "refreshThresholdMinutes": "minutes before expiry at which a token is refreshed (default 5)",
+    "profiles": "an object mapping profile names to single-profile configs",
+    "defaultProfile": "the name of one entry under profiles",
+}
+_GENERIC_HINT = "see TOKEN_MANAGEMENT.md for the config format"
+
+
+def fingerprint(value: str | None) -> str | None:
+    """A short one-way digest of a config value, so the store can tell when it changed."""
+    if not value:
+        return None
+    digest = hashlib.sha256(b"byods-config-fingerprint\0" + value.encode("utf-8"))
+    return digest.hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class ServiceAppCredentials:
+    app_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    target_org_id: str
+    seed_access_token: str | None = field(default=None, repr=False)
+    seed_refresh_token: str | None = field(default=None, repr=False)
+
+    @property
+    def store_key(self) -> str:
+        """Tokens in the store are keyed by app id and org id."""
+        return f"{self.app_id}@{self.target_org_id}"
+
+
+@dataclass(frozen=True)
+class TokenManagerCredentials:
+    """What authorizes the Applications API (tier 2) and refreshes it (tier 3)."""
+
+    personal_access_token: str | None = field(default=None, repr=False)
+    oauth_client_id: str | None = None
+    oauth_client_secret: str | None = field(default=None, repr=False)
+    oauth_refresh_token: str | None = field(default=None, repr=False)
+
+    @property
+    def has_integration(self) -> bool:
+        """Client id and secret are set (the refresh token may come from the store)."""
+        return bool(self.oauth_client_id and self.oauth_client_secret)
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    path: Path
+    profile: str | None
+    service_app: ServiceAppCredentials
+    token_manager: TokenManagerCredentials
+    token_store: Path | None = None
+    refresh_threshold_seconds: float | None = None
+
+
+def _json_path(parts: Iterable[Any]) -> str:
+    text = "$"
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def _schema_problems(
+    instance: Any, schema: dict[str, Any], prefix: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """(problems, unknown-key warnings) from validating ``instance`` against ``schema``."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    problems: dict[str, str] = {}
+    unknown: list[str] = []
+    for error in validator.iter_errors(instance):
+        where = (*prefix, *(str(p) for p in error.absolute_path))
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            for key in sorted(k for k in error.instance if k not in allowed):
+                unknown.append(f"unknown key {_json_path((*where, key))} (ignored)")
+            continue
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for key in error.validator_value:
+                if key not in error.instance:
+                    path = _json_path((*where, key))
+                    hint = _HINTS.get(key, _GENERIC_HINT)
+                    problems[path] = f"{path}: required key is missing; hint: {hint}"
+            continue
+        path = _json_path(where)
+        key = where[-1] if where else ""
+        hint = _HINTS.get(key, _GENERIC_HINT)
+        problems.setdefault(path, f"{path}: {_describe(error)}; hint: {hint}")
+    return list(problems.values()), unknown
+
+
+def _describe(error: Any) -> str:
+    kind = error.validator
+    if kind == "type":
+        wanted = error.validator_value
+        if isinstance(wanted, list):
+            wanted = " or ".join(str(w) for w in wanted)
+        return f"must be of type {wanted} (found {type(error.instance).__name__})"
+    if kind == "minLength":
+        return "must not be empty"
+    if kind in ("minimum", "maximum"):
+        return f"must be {'at least' if kind == 'minimum' else 'at most'} {error.validator_value}"
+    if kind == "minProperties":
+        return "must not be empty"
+    return str(error.message)
+
+
+def _integration_problems(profile: dict[str, Any], prefix: tuple[str, ...]) -> list[str]:
+    """Client id and secret of the integration only make sense together."""
+    fields = config_keys.TOKEN_MANAGER_FIELDS
+    client_id = config_keys.lookup(profile, fields["oauthClientId"])
+    secret = config_keys.lookup(profile, fields["oauthClientSecret"])
+    refresh = config_keys.lookup(profile, fields["oauthRefreshToken"])
+    if not (client_id or secret or refresh) or (client_id and secret):
+        return []
+    missing = "oauthClientSecret" if client_id else "oauthClientId"
+    path = _json_path((*prefix, "tokenManager", missing))
+    return [
+        f"{path}: the integration needs oauthClientId and oauthClientSecret together; "
+        "hint: copy both from the integration on developer.webex.com, or run `byods auth setup`"
+    ]
+
+
+def _string(found: tuple[config_keys.KeyPath, Any] | None) -> str | None:
+    if found is None:
+        return None
+    value = found[1]
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _warn_if_exposed(path: Path, warn: Warn) -> None:
+    if os.name != "posix":
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warn(
+            f"{path} holds secrets but is accessible by group or others "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
+        )
+
+
+def parse_config(
+    raw: Any, path: Path, profile: str | None = None, warn: Warn | None = None
+) -> ProfileConfig:
+    """Validate an already-loaded config document and pick out one profile."""
+    warn = warn or (lambda message: None)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config {path}: $: must be a JSON object; hint: {_GENERIC_HINT}")
+    problems: list[str] = []
+    unknown: list[str] = []
+    if config_keys.is_multi_profile(raw):
+        problems, unknown = _schema_problems(raw, FILE_SCHEMA, ())
+        if problems:
+            _raise(path, problems)
+    selected, prefix = config_keys.select_profile(raw, profile)
+    more_problems, more_unknown = _schema_problems(selected, PROFILE_SCHEMA, prefix)
+    problems += more_problems + _integration_problems(selected, prefix)
+    unknown += more_unknown
+    if problems:
+        _raise(path, problems)
+    for message in unknown:
+        warn(f"{path}: {message}")
+
+    service = selected["serviceApp"]
+    fields = config_keys.SERVICE_APP_FIELDS
+    manager_fields = config_keys.TOKEN_MANAGER_FIELDS
+    service_app = ServiceAppCredentials(
+        app_id=service["appId"].strip(),
+        client_id=service["clientId"].strip(),
+        client_secret=service["clientSecret"].strip(),
+        target_org_id=service["targetOrgId"].strip(),
+        seed_access_token=_string(config_keys.lookup(selected, fields["accessToken"])),
+        seed_refresh_token=_string(config_keys.lookup(selected, fields["refreshToken"])),
+    )
+    token_manager = TokenManagerCredentials(
+        personal_access_token=_string(
+            config_keys.lookup(selected, manager_fields["personalAccessToken"])
+        ),
+        oauth_client_id=_string(config_keys.lookup(selected, manager_fields["oauthClientId"])),
+        oauth_client_secret=_string(
+            config_keys.lookup(selected, manager_fields["oauthClientSecret"])
+        ),
+        oauth_refresh_token=_string(
+            config_keys.lookup(selected, manager_fields["oauthRefreshToken"])
+        ),
+    )
+    store_text = selected.get("tokenStore") or raw.get("tokenStore")
+    token_store = None
+    if isinstance(store_text, str):
+        token_store = Path(store_text).expanduser()
+        if not token_store.is_absolute():
+            token_store = path.parent / token_store
+    threshold = selected.get("refreshThresholdMinutes")
+    return ProfileConfig(
+        path=path,
+        profile=prefix[1] if prefix else None,
+        service_app=service_app,
+        token_manager=token_manager,
+        token_store=token_store,
+        refresh_threshold_seconds=float(threshold) * 60 if threshold is not None else None,
+    )
+
+
+def _raise(path: Path, problems: list[str]) -> None:
+    count = len(problems)
+    heading = f"config {path} has {count} problem{'s' if count != 1 else ''}:"
+    raise ConfigError(heading + "".join(f"\n  - {p}" for p in problems))
+
+
+def load_config(
+    path: Path | str, profile: str | None = None, warn: Warn | None = None
+) -> ProfileConfig:
+    """Load, validate and select a profile from ``token-config.json``."""
+    target = Path(path)
+    if not target.exists():
+        raise ConfigError(
+            f"config not found: {target}. Create it (see TOKEN_MANAGEMENT.md), run "
+            "`byods auth setup`, or set WEBEX_SERVICE_APP_ACCESS_TOKEN."
+        )
+    raw = read_json(target, what="config")
+    _warn_if_exposed(target, warn or (lambda message: None))
+    return parse_config(raw, target, profile, warn)

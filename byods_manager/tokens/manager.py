@@ -1,0 +1,243 @@
+"""The token manager: a :class:`~byods_manager.auth.TokenProvider` over config + store.
+
+``get_token()`` costs one small file read while the stored token is valid; otherwise it
+takes the store lock, re-reads (another process may have refreshed meanwhile) and runs
+the refresh chain in :mod:`.tiers`. ``invalidate()`` is the reactive path: the HTTP layer
+calls it on a 401, and the next ``get_token()`` goes through the chain again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ByodsError, ConfigError
+from .config import ProfileConfig, load_config
+from .endpoints import TokenResponse
+from .status import CheckResult, TokenStatus, build_status
+from .store import StoreData, TokenStore, default_store_path
+from .tiers import (
+    DEFAULT_THRESHOLD_SECONDS,
+    REJECTED_SOURCE,
+    RefreshChain,
+    RefreshOutcome,
+    reconcile,
+)
+
+if TYPE_CHECKING:
+    from ..http import HttpClient
+
+Notify = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    """Default sink for notes and warnings when the caller gives none."""
+
+
+class TokenManager:
+    """Keeps a valid service-app access token for one profile (app id + org id)."""
+
+    def __init__(
+        self,
+        config: ProfileConfig,
+        *,
+        base_url: str,
+        store: TokenStore | None = None,
+        threshold_seconds: float | None = None,
+        notify: Notify | None = None,
+        warn: Notify | None = None,
+    ) -> None:
+        self.config = config
+        self.base_url = base_url.rstrip("/")
+        self.store = store or TokenStore(default_store_path(config.token_store))
+        if threshold_seconds is None:
+            threshold_seconds = config.refresh_threshold_seconds
+        self.threshold = (
+            DEFAULT_THRESHOLD_SECONDS if threshold_seconds is None else threshold_seconds
+        )
+        self.notify = notify or _quiet
+        self.warn = warn or _quiet
+        self._rejected: set[str] = set()
+        self._token_http: HttpClient | None = None
+        self._chain = RefreshChain(config, self._http, self.threshold, self.notify)
+
+    @classmethod
+    def from_config(
+        cls,
+        config_path: Path | str,
+        *,
+        profile: str | None = None,
+        base_url: str,
+        notify: Notify | None = None,
+        warn: Notify | None = None,
+    ) -> TokenManager:
+        config = load_config(config_path, profile, warn=warn)
+        return cls(config, base_url=base_url, notify=notify, warn=warn)
+
+    # -- the TokenProvider interface -------------------------------------------------
+
+    def get_token(self) -> str:
+        """A service-app access token believed valid for at least the threshold."""
+        snapshot = self.store.load()
+        edited = reconcile(snapshot, self.config)
+        token = self._usable(snapshot)
+        if token is not None and not edited:
+            return token
+        with self.store.locked() as data:
+            self._reconcile_and_save(data)
+            token = self._usable(data)
+            if token is not None:
+                return token
+            return self._chain.run(data, lambda: self.store.save(data)).token
+
+    def invalidate(self, token: str) -> bool:
+        """Webex rejected ``token``: forget it so the next :meth:`get_token` refreshes.
+
+        Always True: the refresh chain decides whether another token can be had and, if
+        not, explains why in its AuthRequiredError.
+        """
+        self._rejected.add(token)
+        with self.store.locked() as data:
+            entry = data.service_apps.get(self.config.service_app.store_key)
+            if entry is not None and entry.access_token == token:
+                entry.access_token, entry.expires_at = None, None
+                entry.source = REJECTED_SOURCE
+                self.store.save(data)
+        self.notify("Webex rejected the access token; getting a new one")
+        return True
+
+    # -- explicit operations ----------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> RefreshOutcome:
+        """Refresh now. Without ``force`` a still-valid stored token is kept (tier 0)."""
+        with self.store.locked() as data:
+            self._reconcile_and_save(data)
+            entry = data.service_app(self.config.service_app.store_key)
+            token = self._usable(data)
+            if token is not None and not force:
+                return RefreshOutcome(0, entry.expires_at, entry.refresh_expires_at, token)
+            return self._chain.run(data, lambda: self.store.save(data), forced=force)
+
+    def is_token_valid(self) -> bool:
+        """True when a stored token is usable without any network call."""
+        snapshot = self.store.load()
+        return not reconcile(snapshot, self.config) and self._usable(snapshot) is not None
+
+    def status(self) -> TokenStatus:
+        snapshot = self.store.load()
+        reconcile(snapshot, self.config)
+        from ..auth import ENV_ACCESS_TOKEN
+
+        return build_status(
+            self.config,
+            snapshot,
+            store_path=self.store.path,
+            threshold=self.threshold,
+            env_bypass=bool(os.environ.get(ENV_ACCESS_TOKEN)),
+        )
+
+    def check(self) -> list[CheckResult]:
+        """Validate against the endpoints the tool uses: ``GET /dataSources/`` with the
+        service-app token, and the Applications API with the token-manager token (which
+        mints a new service-app pair; it is saved, not wasted)."""
+        return [self._check_service_app(), self._check_token_manager()]
+
+    def save_minted_tokens(self, response: TokenResponse) -> None:
+        """Keep a service-app pair obtained elsewhere (e.g. by the setup wizard)."""
+        with self.store.locked() as data:
+            reconcile(data, self.config)
+            entry = data.service_app(self.config.service_app.store_key)
+            entry.set_pair(
+                response.access_token,
+                response.expires_at,
+                response.refresh_token,
+                response.refresh_expires_at,
+                "applications-api",
+            )
+            self.store.save(data)
+
+    def save_integration_tokens(self, response: TokenResponse) -> None:
+        """Keep the integration's access/refresh tokens (tier 3 input) obtained elsewhere."""
+        client_id = self.config.token_manager.oauth_client_id
+        if not client_id:
+            raise ConfigError(
+                f"config {self.config.path}: $.tokenManager.oauthClientId is missing; "
+                "hint: store the integration's client id before saving its tokens"
+            )
+        with self.store.locked() as data:
+            reconcile(data, self.config)
+            integration = data.integration(client_id)
+            integration.set_pair(
+                response.access_token,
+                response.expires_at,
+                response.refresh_token,
+                response.refresh_expires_at,
+                "oauth",
+            )
+            integration.remember(self.config.token_manager.personal_access_token)
+            self.store.save(data)
+
+    def close(self) -> None:
+        if self._token_http is not None:
+            self._token_http.close()
+            self._token_http = None
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _usable(self, data: StoreData) -> str | None:
+        entry = data.service_apps.get(self.config.service_app.store_key)
+        if entry is None or not entry.access_valid(self.threshold):
+            return None
+        token = entry.access_token
+        if token is None or token in self._rejected:
+            return None
+        return token
+
+    def _reconcile_and_save(self, data: StoreData) -> None:
+        if reconcile(data, self.config):
+            self.notify("the config holds new credentials; they replace the stored ones")
+            self.store.save(data)
+
+    def _http(self) -> HttpClient:
+        """The client for token endpoints: no provider, each call brings its credential."""
+        if self._token_http is None:
+            from ..http import HttpClient
+
+            self._token_http = HttpClient(self.base_url, None, notify=self.notify)
+        return self._token_http
+
+    def _check_service_app(self) -> CheckResult:
+        from ..http import HttpClient
+
+        name = "service-app token: GET /dataSources/"
+        http = HttpClient(self.base_url, self, notify=self.notify)
+        try:
+            before = self.get_token()
+            response = http.request("GET", "/dataSources/")
+        except ByodsError as exc:
+            return CheckResult(name, False, str(exc), exc.exit_code)
+        finally:
+            http.close()
+        items = response.data.get("items") if isinstance(response.data, dict) else None
+        detail = f"HTTP {response.status}"
+        if isinstance(items, list):
+            detail += f", {len(items)} data source(s) visible"
+        if before in self._rejected:
+            detail += " (the stored token was rejected and replaced by a refreshed one)"
+        return CheckResult(name, True, detail)
+
+    def _check_token_manager(self) -> CheckResult:
+        app_id = self.config.service_app.app_id
+        name = f"token-manager token: POST /applications/{app_id}/token"
+        try:
+            with self.store.locked() as data:
+                self._reconcile_and_save(data)
+                outcome = self._chain.run(data, lambda: self.store.save(data), start_tier=2)
+        except ByodsError as exc:
+            return CheckResult(name, False, str(exc), exc.exit_code)
+        detail = "OK; minted a new service-app token pair (saved to the token store)"
+        if outcome.tier == 3:
+            detail += " after refreshing the integration token"
+        return CheckResult(name, True, detail)

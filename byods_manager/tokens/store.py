@@ -1,0 +1,256 @@
+"""The token store: the only code that reads or writes the token file.
+
+Layout (``"version": 1``)::
+
+    {"version": 1,
+     "serviceApps": {"<appId>@<orgId>": {"appId", "targetOrgId", "accessToken", "expiresAt",
+                     "refreshToken", "refreshExpiresAt", "source", "updatedAt", "known"}},
+     "integrations": {"<oauthClientId>": {"accessToken", "expiresAt", "refreshToken",
+                      "refreshExpiresAt", "updatedAt", "known"}}}
+
+Integration tokens are keyed by the integration's client id rather than per service app,
+because one integration often serves several profiles: each keeping its own copy of a
+rotating refresh token would lose it the moment another profile rotated it.
+
+``known`` lists fingerprints (see :func:`config.fingerprint`) of every config value an entry
+was derived from and of every token it has held. A config value whose fingerprint is not
+listed was put there by a person after the store last looked, so it wins over the store.
+
+Reads without the lock are safe (writes are atomic renames); anything that decides and
+writes goes through :meth:`TokenStore.locked`, which re-reads after taking the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..errors import ConfigError
+from ..fileio import atomic_write_json, file_lock, read_json
+from .config import fingerprint
+
+STORE_VERSION = 1
+ENV_TOKEN_STORE = "BYODS_TOKEN_STORE"
+STORE_FILENAME = "tokens.json"
+KNOWN_LIMIT = 16
+LOCK_TIMEOUT_SECONDS = 120.0
+
+
+def default_store_path(configured: Path | None = None) -> Path:
+    """$BYODS_TOKEN_STORE, else the config's ``tokenStore``, else the user state dir."""
+    from_env = os.environ.get(ENV_TOKEN_STORE)
+    if from_env:
+        return Path(from_env).expanduser()
+    if configured is not None:
+        return configured
+    return paths.state_dir() / STORE_FILENAME
+
+
+@dataclass
+class TokenEntry:
+    """One access/refresh pair with absolute expiry times (epoch seconds, None = unknown)."""
+
+    access_token: str | None = field(default=None, repr=False)
+    expires_at: float | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+    refresh_expires_at: float | None = None
+    source: str | None = None
+    updated_at: float | None = None
+    known: list[str] = field(default_factory=list, repr=False)
+
+    def remember(self, *values: str | None) -> None:
+        """Record fingerprints of values this entry derives from or has held."""
+        for value in values:
+            digest = fingerprint(value)
+            if digest and digest not in self.known:
+                self.known.append(digest)
+        del self.known[:-KNOWN_LIMIT]
+
+    def knows(self, value: str | None) -> bool:
+        digest = fingerprint(value)
+        return digest is None or digest in self.known
+
+    def access_valid(self, threshold: float, now: float | None = None) -> bool:
+        """True when the access token is usable for at least ``threshold`` more seconds.
+
+        A token of unknown expiry (a seed from the config) counts as valid until Webex
+        rejects it.
+        """
+        if not self.access_token:
+            return False
+        if self.expires_at is None:
+            return True
+        current = time.time() if now is None else now
+        return self.expires_at - threshold > current
+
+    def refresh_usable(self, now: float | None = None) -> bool:
+        if not self.refresh_token:
+            return False
+        current = time.time() if now is None else now
+        return self.refresh_expires_at is None or self.refresh_expires_at > current
+
+    def set_pair(
+        self,
+        access_token: str,
+        expires_at: float,
+        refresh_token: str | None,
+        refresh_expires_at: float | None,
+        source: str,
+    ) -> None:
+        """Store a new grant; a grant without a refresh token keeps the current one."""
+        self.access_token = access_token
+        self.expires_at = expires_at
+        if refresh_token and refresh_token != self.refresh_token:
+            self.refresh_token = refresh_token
+            self.refresh_expires_at = refresh_expires_at
+        elif refresh_token and refresh_expires_at is not None:
+            self.refresh_expires_at = refresh_expires_at
+        self.source = source
+        self.updated_at = time.time()
+        self.remember(access_token, refresh_token)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accessToken": self.access_token,
+            "expiresAt": self.expires_at,
+            "refreshToken": self.refresh_token,
+            "refreshExpiresAt": self.refresh_expires_at,
+            "source": self.source,
+            "updatedAt": self.updated_at,
+            "known": list(self.known),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> TokenEntry:
+        if not isinstance(data, dict):
+            raise ValueError(f"{where} is not an object")
+        return cls(
+            access_token=_opt_str(data.get("accessToken"), f"{where}.accessToken"),
+            expires_at=_opt_num(data.get("expiresAt"), f"{where}.expiresAt"),
+            refresh_token=_opt_str(data.get("refreshToken"), f"{where}.refreshToken"),
+            refresh_expires_at=_opt_num(data.get("refreshExpiresAt"), f"{where}.refreshExpiresAt"),
+            source=_opt_str(data.get("source"), f"{where}.source"),
+            updated_at=_opt_num(data.get("updatedAt"), f"{where}.updatedAt"),
+            known=[str(k) for k in data.get("known") or [] if isinstance(k, str)],
+        )
+
+
+def _opt_str(value: Any, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ValueError(f"{where} must be a string")
+
+
+def _opt_num(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where} must be a number")
+    return float(value)
+
+
+@dataclass
+class StoreData:
+    service_apps: dict[str, TokenEntry] = field(default_factory=dict)
+    integrations: dict[str, TokenEntry] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def service_app(self, key: str) -> TokenEntry:
+        return self.service_apps.setdefault(key, TokenEntry())
+
+    def integration(self, client_id: str) -> TokenEntry:
+        return self.integrations.setdefault(client_id, TokenEntry())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.extra,
+            "version": STORE_VERSION,
+            "serviceApps": {k: v.to_json() for k, v in sorted(self.service_apps.items())},
+            "integrations": {k: v.to_json() for k, v in sorted(self.integrations.items())},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> StoreData:
+        if not isinstance(data, dict):
+            raise ValueError("the top level is not an object")
+        version = data.get("version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("it has no format version")
+        if version > STORE_VERSION:
+            raise ValueError(
+                f"it was written by a newer byods-manager (format {version}, "
+                f"this version reads up to {STORE_VERSION}); upgrade byods-manager"
+            )
+        result = cls(
+            extra={
+                k: v for k, v in data.items() if k not in ("version", "serviceApps", "integrations")
+            }
+        )
+        for section, target in (
+            ("serviceApps", result.service_apps),
+            ("integrations", result.integrations),
+        ):
+            entries = data.get(section) or {}
+            if not isinstance(entries, dict):
+                raise ValueError(f"{section} is not an object")
+            for key, value in entries.items():
+                target[str(key)] = TokenEntry.from_json(value, f"{section}[{key!r}]")
+        return result
+
+
+class TokenStore:
+    """The token file at ``path``: lock-guarded, atomically written, versioned."""
+
+    def __init__(self, path: Path | str, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
+        self.path = Path(path)
+        self.lock_timeout = lock_timeout
+        self._cache: tuple[tuple[int, int, int], StoreData] | None = None
+
+    def load(self) -> StoreData:
+        """The current content (empty when the file does not exist yet)."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return StoreData()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the token store {self.path}: {exc.strerror}") from None
+        signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        if self._cache is not None and self._cache[0] == signature:
+            return _copy(self._cache[1])
+        raw = read_json(self.path, what="token store")
+        try:
+            data = StoreData.from_json(raw)
+        except ValueError as exc:
+            raise ConfigError(
+                f"the token store {self.path} is not usable: {exc}. It was left untouched; "
+                "move it aside and run `byods token refresh` to start a new one."
+            ) from None
+        self._cache = (signature, data)
+        return _copy(data)
+
+    def save(self, data: StoreData) -> None:
+        """Replace the file atomically (0600). Call only while holding :meth:`locked`."""
+        atomic_write_json(self.path, data.to_json())
+        self._cache = None
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[StoreData]:
+        """Hold the cross-process lock and yield freshly re-read content.
+
+        Changes are written only by explicit :meth:`save` calls inside the block, so a
+        rotated refresh token can be persisted before anything else happens.
+        """
+        with file_lock(self.path, timeout=self.lock_timeout):
+            self._cache = None
+            yield self.load()
+
+
+def _copy(data: StoreData) -> StoreData:
+    """A private copy, so callers may mutate what they loaded."""
+    return StoreData.from_json(data.to_json())

@@ -1,0 +1,380 @@
+"""The refresh chain, cheapest first, run while the caller holds the store lock.
+
+0. the stored access token, unless within the refresh threshold of its expiry;
+1. the stored service-app refresh token (``POST /access_token``);
+2. the Applications API (``POST /applications/{appId}/token``) with the token-manager token;
+3. after a 401 (or with no usable token-manager token), the integration's own OAuth refresh,
+   persisted at once, then tier 2 once more.
+
+Every new token pair is saved before it is returned, so a rotated refresh token is never
+lost even if the process dies right after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ApiError, AuthRequiredError, ByodsError
+from ..secrets import redact
+from . import endpoints
+from .config import ProfileConfig
+from .store import StoreData, TokenEntry
+
+if TYPE_CHECKING:
+    from ..http import HttpClient
+
+DEFAULT_THRESHOLD_SECONDS = 300.0
+REJECTED_SOURCE = "rejected"
+
+TIER_NAMES = {
+    0: "stored access token",
+    1: "service-app refresh token",
+    2: "Applications API",
+    3: "integration OAuth refresh",
+}
+
+SETUP_HINT = "Run `byods auth setup` (or `python setup_oauth.py`), then `byods token refresh`."
+
+# Statuses that mean "these credentials will not work": a person has to act.
+DEFINITIVE_STATUSES = frozenset({400, 401, 403, 404})
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """Which tier produced the access token (0 = the stored one was kept) and its expiry."""
+
+    tier: int
+    expires_at: float | None
+    refresh_expires_at: float | None
+    token: str = field(default="", repr=False, compare=False)
+
+    @property
+    def refreshed(self) -> bool:
+        return self.tier > 0
+
+    @property
+    def tier_name(self) -> str:
+        return TIER_NAMES[self.tier]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tier": self.tier,
+            "tierName": self.tier_name,
+            "refreshed": self.refreshed,
+            "expiresAt": _iso(self.expires_at),
+            "refreshExpiresAt": _iso(self.refresh_expires_at),
+        }
+
+
+@dataclass
+class _Failure:
+    tier: int
+    text: str
+    definitive: bool
+
+
+def _iso(when: float | None) -> str | None:
+    if when is None:
+        return None
+    return datetime.fromtimestamp(when, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def reconcile(data: StoreData, config: ProfileConfig) -> bool:
+    """Let values a person put into the config win over the store; True if anything changed.
+
+    A config value wins when the store has never seen it (its fingerprint is not among the
+    entry's ``known`` ones): the person replaced it after the store last looked. Otherwise
+    the store holds the newest rotated value and wins.
+    """
+    changed = False
+    service = config.service_app
+    entry = data.service_apps.get(service.store_key)
+    seed_refresh, seed_access = service.seed_refresh_token, service.seed_access_token
+    if entry is None and (seed_refresh or seed_access):
+        entry = data.service_app(service.store_key)
+    if entry is not None:
+        if seed_refresh and not entry.knows(seed_refresh):
+            entry.refresh_token, entry.refresh_expires_at = seed_refresh, None
+            entry.access_token, entry.expires_at = None, None
+            entry.source = "config"
+            changed = True
+        if seed_access and not entry.knows(seed_access):
+            entry.access_token, entry.expires_at = seed_access, None
+            entry.source = "config"
+            changed = True
+        if changed:
+            entry.remember(seed_refresh, seed_access)
+    manager = config.token_manager
+    if manager.has_integration and manager.oauth_client_id:
+        refresh = manager.oauth_refresh_token
+        integration = data.integrations.get(manager.oauth_client_id)
+        if refresh and (integration is None or not integration.knows(refresh)):
+            integration = data.integration(manager.oauth_client_id)
+            integration.refresh_token, integration.refresh_expires_at = refresh, None
+            integration.access_token, integration.expires_at = None, None
+            integration.source = "config"
+            integration.remember(refresh)
+            changed = True
+    return changed
+
+
+def token_manager_bearer(
+    config: ProfileConfig, data: StoreData, threshold: float
+) -> tuple[str, str] | None:
+    """The token that authorizes the Applications API, with a label for messages.
+
+    A personal access token the store has not seen before (just pasted) wins; otherwise a
+    still-valid integration access token from tier 3 wins; otherwise the personal token.
+    """
+    manager = config.token_manager
+    pat = manager.personal_access_token
+    integration = (
+        data.integrations.get(manager.oauth_client_id) if manager.oauth_client_id else None
+    )
+    integration_valid = integration is not None and integration.access_valid(threshold)
+    if pat and (integration is None or not integration.knows(pat) or not integration_valid):
+        return pat, f"personal access token {redact(pat)}"
+    if integration is not None and integration_valid and integration.access_token:
+        return (
+            integration.access_token,
+            f"integration access token {redact(integration.access_token)}",
+        )
+    return None
+
+
+class RefreshChain:
+    """Runs tiers 1..3 for one profile against one store snapshot (lock held by the caller)."""
+
+    def __init__(
+        self,
+        config: ProfileConfig,
+        http: Callable[[], HttpClient],
+        threshold: float,
+        notify: Callable[[str], None],
+    ) -> None:
+        self.config = config
+        self._http = http
+        self.threshold = threshold
+        self.notify = notify
+
+    def run(
+        self,
+        data: StoreData,
+        save: Callable[[], None],
+        *,
+        forced: bool = False,
+        start_tier: int = 1,
+    ) -> RefreshOutcome:
+        """Try tiers ``start_tier``..3 in order; raise when all fail.
+
+        Raises AuthRequiredError when every failure was definitive (a person must act),
+        a plain ByodsError when some were temporary (network, 5xx, 429).
+        """
+        service = self.config.service_app
+        entry = data.service_app(service.store_key)
+        failures: list[_Failure] = [_Failure(0, self._tier0_reason(entry, forced), True)]
+
+        if start_tier <= 1:
+            outcome = self._tier1(entry, save, failures)
+            if outcome is not None:
+                return outcome
+        else:
+            failures.append(_Failure(1, "tier 1 (service-app refresh token): skipped", True))
+
+        bearer = token_manager_bearer(self.config, data, self.threshold)
+        needs_tier3 = bearer is None
+        if bearer is None:
+            failures.append(
+                _Failure(
+                    2,
+                    "tier 2 (Applications API): no usable token-manager token "
+                    "(tokenManager.personalAccessToken or an integration)",
+                    True,
+                )
+            )
+        else:
+            outcome, status = self._tier2(entry, bearer, save, failures)
+            if outcome is not None:
+                self._remember_token_manager(data, bearer[0], save)
+                return outcome
+            needs_tier3 = status == 401
+
+        if needs_tier3:
+            outcome = self._tier3(data, entry, save, failures)
+            if outcome is not None:
+                return outcome
+        elif self.config.token_manager.has_integration:
+            failures.append(
+                _Failure(3, "tier 3 (integration OAuth refresh): skipped (tier 2 got no 401)", True)
+            )
+        raise _final_error(failures)
+
+    def _tier0_reason(self, entry: TokenEntry, forced: bool) -> str:
+        if forced:
+            return "tier 0 (stored access token): skipped (forced refresh)"
+        if entry.source == REJECTED_SOURCE:
+            return "tier 0 (stored access token): rejected by Webex (HTTP 401)"
+        if not entry.access_token:
+            return "tier 0 (stored access token): none stored"
+        return (
+            f"tier 0 (stored access token {redact(entry.access_token)}): expires "
+            f"{_iso(entry.expires_at)}, within the refresh threshold or past"
+        )
+
+    def _tier1(
+        self, entry: TokenEntry, save: Callable[[], None], failures: list[_Failure]
+    ) -> RefreshOutcome | None:
+        label = "tier 1 (service-app refresh token"
+        if not entry.refresh_token:
+            failures.append(_Failure(1, f"{label}): none stored", True))
+            return None
+        label += f" {redact(entry.refresh_token)})"
+        if not entry.refresh_usable():
+            failures.append(_Failure(1, f"{label}: expired {_iso(entry.refresh_expires_at)}", True))
+            return None
+        service = self.config.service_app
+        self.notify("refreshing the service-app access token with its refresh token")
+        try:
+            response = endpoints.refresh_grant(
+                self._http(),
+                client_id=service.client_id,
+                client_secret=service.client_secret,
+                refresh_token=entry.refresh_token,
+            )
+        except ByodsError as exc:
+            failures.append(_failure(1, label, exc))
+            return None
+        return self._store_pair(entry, response, 1, "refresh-token", save)
+
+    def _tier2(
+        self,
+        entry: TokenEntry,
+        bearer: tuple[str, str],
+        save: Callable[[], None],
+        failures: list[_Failure],
+    ) -> tuple[RefreshOutcome | None, int | None]:
+        token, what = bearer
+        label = f"tier 2 (Applications API with the {what})"
+        service = self.config.service_app
+        self.notify("requesting a new service-app token pair from the Applications API")
+        try:
+            response = endpoints.mint_service_app_token(
+                self._http(),
+                app_id=service.app_id,
+                client_id=service.client_id,
+                client_secret=service.client_secret,
+                target_org_id=service.target_org_id,
+                bearer=token,
+            )
+        except ByodsError as exc:
+            failures.append(_failure(2, label, exc))
+            return None, exc.status if isinstance(exc, ApiError) else None
+        return self._store_pair(entry, response, 2, "applications-api", save), None
+
+    def _tier3(
+        self,
+        data: StoreData,
+        entry: TokenEntry,
+        save: Callable[[], None],
+        failures: list[_Failure],
+    ) -> RefreshOutcome | None:
+        manager = self.config.token_manager
+        label = "tier 3 (integration OAuth refresh"
+        if not manager.has_integration or not manager.oauth_client_id:
+            failures.append(
+                _Failure(3, f"{label}): not configured (oauthClientId/oauthClientSecret)", True)
+            )
+            return None
+        integration = data.integration(manager.oauth_client_id)
+        if not integration.refresh_token:
+            failures.append(_Failure(3, f"{label}): no integration refresh token", True))
+            return None
+        label += f" {redact(integration.refresh_token)})"
+        if not integration.refresh_usable():
+            failures.append(
+                _Failure(3, f"{label}: expired {_iso(integration.refresh_expires_at)}", True)
+            )
+            return None
+        self.notify("refreshing the integration token, then retrying the Applications API")
+        try:
+            response = endpoints.refresh_grant(
+                self._http(),
+                client_id=manager.oauth_client_id,
+                client_secret=manager.oauth_client_secret or "",
+                refresh_token=integration.refresh_token,
+            )
+        except ByodsError as exc:
+            failures.append(_failure(3, label, exc))
+            return None
+        integration.set_pair(
+            response.access_token,
+            response.expires_at,
+            response.refresh_token,
+            response.refresh_expires_at,
+            "oauth-refresh",
+        )
+        integration.remember(manager.personal_access_token)
+        save()
+        bearer = (
+            response.access_token,
+            f"refreshed integration token {redact(response.access_token)}",
+        )
+        outcome, _status = self._tier2(entry, bearer, save, failures)
+        if outcome is None:
+            return None
+        return RefreshOutcome(3, outcome.expires_at, outcome.refresh_expires_at, outcome.token)
+
+    def _store_pair(
+        self,
+        entry: TokenEntry,
+        response: endpoints.TokenResponse,
+        tier: int,
+        source: str,
+        save: Callable[[], None],
+    ) -> RefreshOutcome:
+        entry.set_pair(
+            response.access_token,
+            response.expires_at,
+            response.refresh_token,
+            response.refresh_expires_at,
+            source,
+        )
+        save()
+        return RefreshOutcome(
+            tier, entry.expires_at, entry.refresh_expires_at, response.access_token
+        )
+
+    def _remember_token_manager(
+        self, data: StoreData, token: str, save: Callable[[], None]
+    ) -> None:
+        """Once a pasted personal token has worked, the store no longer treats it as new."""
+        client_id = self.config.token_manager.oauth_client_id
+        if client_id and self.config.token_manager.has_integration:
+            integration = data.integration(client_id)
+            if not integration.knows(token):
+                integration.remember(token)
+                save()
+
+
+def _failure(tier: int, label: str, exc: ByodsError) -> _Failure:
+    if isinstance(exc, ApiError):
+        definitive = exc.status in DEFINITIVE_STATUSES
+        return _Failure(tier, f"{label}: rejected, {exc.describe()}", definitive)
+    return _Failure(tier, f"{label}: {exc}", False)
+
+
+def _final_error(failures: list[_Failure]) -> ByodsError:
+    lines = [f.text for f in failures]
+    if all(f.definitive for f in failures):
+        return AuthRequiredError(
+            "No valid service-app access token could be obtained: every refresh tier failed. "
+            + SETUP_HINT,
+            attempts=lines,
+        )
+    return ByodsError(
+        "Could not obtain a service-app access token because of a temporary failure "
+        "(network or server); try again later:\n" + "\n".join(f"  - {line}" for line in lines)
+    )
