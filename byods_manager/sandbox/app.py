@@ -114,7 +114,7 @@ class Sandbox:
             ) from None
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name="byods-sandbox",
             daemon=True,
         )
