@@ -1,0 +1,67 @@
+"""parse_duration and format_remaining."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from byods_manager.durations import format_remaining, format_span, parse_duration
+from byods_manager.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6h", timedelta(hours=6)),
+        ("90m", timedelta(minutes=90)),
+        ("1d", timedelta(days=1)),
+        ("30s", timedelta(seconds=30)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("1d2h3m4s", timedelta(days=1, hours=2, minutes=3, seconds=4)),
+        (" 2H ", timedelta(hours=2)),
+        ("1h 30m", timedelta(hours=1, minutes=30)),
+    ],
+)
+def test_parses(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "6", "h", "6x", "-6h", "0h", "1.5h", "30m1h", "6 hours"])
+def test_rejects(text: str) -> None:
+    with pytest.raises(InputError, match="duration"):
+        parse_duration(text)
+
+
+@given(st.integers(0, 30), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
+def test_parse_matches_the_units(days: int, hours: int, minutes: int, seconds: int) -> None:
+    text = f"{days}d{hours}h{minutes}m{seconds}s"
+    total = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if total:
+        assert parse_duration(text) == total
+    else:
+        with pytest.raises(InputError):
+            parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(hours=11, minutes=58, seconds=40), "11h 58m"),
+        (timedelta(days=2, hours=3, minutes=59), "2d 3h"),
+        (timedelta(minutes=45), "45m"),
+        (timedelta(minutes=4, seconds=10), "4m 10s"),
+        (timedelta(seconds=9), "9s"),
+        (timedelta(0), "EXPIRED"),
+        (timedelta(seconds=-1), "EXPIRED"),
+        (timedelta(days=-3), "EXPIRED"),
+    ],
+)
+def test_format_remaining(delta: timedelta, expected: str) -> None:
+    assert format_remaining(delta) == expected
+
+
+def test_format_span_never_negative() -> None:
+    assert format_span(timedelta(seconds=-5)) == "0s"
