@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ import click
 from ..errors import ByodsError
 from ..oauth.redirect import DEFAULT_REDIRECT_URI
 from .context import AppContext, pass_app
+from .datasources import stdin_is_interactive
 
 DEFAULT_TIMEOUT = 300.0
 CLIENT_SECRET_ENV = "BYODS_OAUTH_CLIENT_SECRET"
@@ -35,11 +35,6 @@ anything missing is an error (exit 2) instead of a prompt.
 Register the redirect URI (default http://localhost:3000/callback) on the
 integration in the Webex developer portal, with scope spark:applications_token.
 """
-
-
-def _stdin_is_interactive() -> bool:
-    """Prompts are allowed only when a person is at the terminal."""
-    return sys.stdin.isatty()
 
 
 def setup_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,7 +100,7 @@ def run_setup(app: AppContext, **options: Any) -> None:
     from ..oauth.prompter import ClickPrompter
     from ..oauth.wizard import SetupOptions, SetupWizard
 
-    prompter = ClickPrompter(interactive=_stdin_is_interactive())
+    prompter = ClickPrompter(interactive=stdin_is_interactive())
     settings = BrowserFlowSettings(
         redirect_uri=options["redirect_uri"],
         timeout=float(options["timeout"]),

@@ -156,6 +156,11 @@ class CallbackServer:
             self.close()
             raise
 
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """The (host, port) pairs listened on: loopback addresses only."""
+        return [(str(s.server_address[0]), int(s.server_address[1])) for s in self._servers]
+
     def __enter__(self) -> CallbackServer:
         for server in self._servers:
             thread = threading.Thread(
