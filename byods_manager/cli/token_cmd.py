@@ -1,9 +1,226 @@
-"""Placeholder: commands are added by their issue."""
+"""`byods token status` and `byods token refresh`: show and renew the service-app token.
+
+The token manager is imported inside the commands so that `byods --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import TYPE_CHECKING
+
 import click
+
+from .context import AppContext, pass_app
+
+if TYPE_CHECKING:
+    from ..tokens.status import CheckResult, TierStatus, TokenStatus
+
+ENV_TOKEN = "WEBEX_SERVICE_APP_ACCESS_TOKEN"
+BYPASS_NOTE = (
+    f"{ENV_TOKEN} is set: other commands use that token and bypass the token manager "
+    "(unset it to use the tokens below)."
+)
+
+
+def _interactive() -> bool:
+    if os.environ.get("BYODS_ASSUME_TTY") == "1":
+        return True
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _print_json(value: object) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@click.group("token")
+def token_group() -> None:
+    """Show and refresh the service-app access token the token manager keeps."""
+
+
+@token_group.command("status")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the status as JSON on stdout (only that)."
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also validate the tokens against Webex: GET /dataSources/ with the service-app "
+    "token, and the Applications API with the token-manager token (this mints and saves a "
+    "new service-app token pair).",
+)
+@pass_app
+def status_command(app: AppContext, as_json: bool, check: bool) -> None:
+    """Show each refresh tier's credential: present or missing, prefix, expiry.
+
+    \b
+    Tier 0  the stored service-app access token
+    Tier 1  the service-app refresh token
+    Tier 2  the token-manager token (personal access token or integration token)
+    Tier 3  the integration's OAuth refresh token
+    Exits 1 if a --check fails, 3 if authentication needs a person.
+    """
+    from ..tokens.manager import TokenManager
+
+    env_token = os.environ.get(ENV_TOKEN)
+    if env_token and not app.config_path.exists():
+        _env_only_status(env_token, app, as_json)
+        return
+    if env_token and not as_json:
+        click.echo(f"Note: {BYPASS_NOTE}", err=True)
+    manager: TokenManager = app.token_manager()
+    status = manager.status()
+    checks: list[CheckResult] = manager.check() if check else []
+    if as_json:
+        payload = status.to_dict()
+        if check:
+            payload["checks"] = [result.to_dict() for result in checks]
+        _print_json(payload)
+    else:
+        click.echo(_render_status(status))
+        if check:
+            click.echo("")
+            click.echo("Checks:")
+            for result in checks:
+                mark = "ok  " if result.ok else "FAIL"
+                detail = result.detail.replace("\n", "\n        ")
+                click.echo(f"  {mark} {result.name}\n        {detail}")
+    failed = [result.exit_code or 1 for result in checks if not result.ok]
+    if failed:
+        sys.exit(max(failed))
+
+
+def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
+    from ..secrets import redact
+
+    if as_json:
+        _print_json(
+            {
+                "config": str(app.config_path),
+                "envTokenBypass": True,
+                "envTokenPrefix": redact(env_token),
+                "tiers": [],
+            }
+        )
+        return
+    click.echo(
+        f"Using {ENV_TOKEN} ({redact(env_token)}): the token manager is bypassed and "
+        f"cannot refresh it. No token-manager config at {app.config_path}."
+    )
+
+
+def _render_status(status: TokenStatus) -> str:
+    from ..tokens.status import iso, relative
+
+    lines = [
+        f"Config:  {status.config_path}"
+        + (f" (profile {status.profile})" if status.profile else ""),
+        f"Store:   {status.store_path}",
+        f"Service app {status.app_id} for org {status.target_org_id}",
+        "",
+    ]
+    for tier in status.tiers:
+        lines.append(f"Tier {tier.tier} - {tier.credential}: " + _presence(tier))
+        if tier.expires_at is not None:
+            lines.append(f"    expires {relative(tier.expires_at)} ({iso(tier.expires_at)})")
+        if tier.refresh_expires_at is not None:
+            when = tier.refresh_expires_at
+            lines.append(f"    refresh token expires {relative(when)} ({iso(when)})")
+        if tier.note:
+            lines.append(f"    {tier.note}")
+        lines.extend(f"    WARNING: {warning}" for warning in tier.warnings)
+    if status.env_bypass:
+        lines += ["", f"Note: {BYPASS_NOTE}"]
+    return "\n".join(lines)
+
+
+def _presence(tier: TierStatus) -> str:
+    if not tier.present:
+        return "missing"
+    text = f"present ({tier.prefix})" if tier.prefix else "present"
+    if tier.source:
+        text += f" [{tier.source}]"
+    return text
+
+
+@token_group.command("refresh")
+@click.option("--force", is_flag=True, help="Refresh even if the stored token is still valid.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout (only that)."
+)
+@pass_app
+def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
+    """Refresh the service-app access token now and report which tier succeeded.
+
+    Without --force a still-valid token is kept (on a terminal you are asked first).
+    Exits 3 when every tier failed and a person must re-authorize (`byods auth setup`).
+    """
+    from ..tokens.manager import TokenManager
+    from ..tokens.status import iso, relative
+
+    if os.environ.get(ENV_TOKEN):
+        click.echo(f"Note: {BYPASS_NOTE}", err=True)
+    manager: TokenManager = app.token_manager()
+    if not force and not as_json and _interactive() and manager.is_token_valid():
+        expires = manager.status().tiers[0].expires_at
+        when = f" (expires {relative(expires)})" if expires else ""
+        force = click.confirm(
+            f"The stored access token is still valid{when}. Refresh it anyway?",
+            default=False,
+            err=True,
+        )
+    outcome = manager.refresh(force=force)
+    if as_json:
+        _print_json(outcome.to_dict())
+        return
+    if not outcome.refreshed:
+        click.echo(
+            f"The stored access token is still valid (expires {relative(outcome.expires_at)}, "
+            f"{iso(outcome.expires_at) or 'unknown'}); kept it. Use --force to refresh anyway."
+        )
+        return
+    click.echo(f"Refreshed via tier {outcome.tier} ({outcome.tier_name}).")
+    click.echo(
+        f"New access token expires {relative(outcome.expires_at)} ({iso(outcome.expires_at)})."
+    )
+    if outcome.refresh_expires_at is not None:
+        click.echo(
+            f"Refresh token expires {relative(outcome.refresh_expires_at)} "
+            f"({iso(outcome.refresh_expires_at)})."
+        )
+
+
+# For the root scripts: options of the `byods` group that take a value, and its flags.
+_GLOBAL_WITH_VALUE = ("--config", "--profile", "--base-url", "--audit-log")
+_GLOBAL_FLAGS = ("-v", "-vv", "--verbose")
+
+
+def script_arguments(argv: list[str], *command: str) -> list[str]:
+    """Reorder a root script's ``argv`` into ``[global options] COMMAND... [options]``,
+    so ``python refresh_token.py --force --config X`` means
+    ``byods --config X token refresh --force``."""
+    global_args: list[str] = []
+    command_args: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in _GLOBAL_WITH_VALUE and index + 1 < len(argv):
+            global_args += [arg, argv[index + 1]]
+            index += 2
+            continue
+        if arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_WITH_VALUE:
+            global_args.append(arg)
+        else:
+            command_args.append(arg)
+        index += 1
+    return [*global_args, *command, *command_args]
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
+    group.add_command(token_group)
