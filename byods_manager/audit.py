@@ -22,15 +22,17 @@ from .secrets import redact
 log = logging.getLogger(__name__)
 
 AUDIT_FILE_MODE = 0o600
-_DENIED_KEY_PARTS = ("token", "secret", "jws", "password", "authorization", "bearer", "jwt")
+# A key is dropped when it contains one of these, or names a token ("accessToken",
+# "refresh_token"); "tokenLifetimeMinutes" is a setting, not a credential, and stays.
+_DENIED_KEY_PARTS = ("secret", "jws", "jwt", "password", "authorization", "bearer", "credential")
 # Three base64url segments, the first one a JSON object ("eyJ" = '{"').
 _JWS_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 MAX_ERROR_LENGTH = 500
 
 
 def _is_denied(key: str) -> bool:
-    lowered = key.lower()
-    return any(part in lowered for part in _DENIED_KEY_PARTS)
+    normalized = key.lower().replace("_", "").replace("-", "")
+    return normalized.endswith("token") or any(part in normalized for part in _DENIED_KEY_PARTS)
 
 
 def scrub(value: Any) -> Any:
@@ -98,6 +100,6 @@ class AuditLog:
         """All records so far (for tests and `jq`-less inspection)."""
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except OSError:
             return []
         return [json.loads(line) for line in text.splitlines() if line.strip()]
