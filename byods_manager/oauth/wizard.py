@@ -29,6 +29,7 @@ from .prompter import Prompter
 if TYPE_CHECKING:
     from ..http import HttpClient
     from ..tokens.config import ProfileConfig
+    from ..tokens.store import TokenEntry
 
 # Statuses that mean "this credential does not work", as opposed to a broken setup.
 REJECTED_STATUSES = frozenset({400, 401, 403})
@@ -192,7 +193,7 @@ class SetupWizard:
         manager = config.token_manager
         if not (manager.oauth_client_id and manager.oauth_client_secret):
             return None
-        refresh_token = self._stored_integration_refresh(config) or manager.oauth_refresh_token
+        refresh_token = self._stored_integration_refresh(config)
         if not refresh_token:
             return None
         self.prompter.say("Refreshing the integration's token…")
@@ -393,26 +394,26 @@ class SetupWizard:
 
         return ensure_service_app(self.config_path, self.profile, self.prompter)
 
-    def _stored_integration_entry(self, config: ProfileConfig) -> Any:
+    def _stored_integration_entry(self, config: ProfileConfig) -> TokenEntry | None:
+        """The store's integration entry as the token manager sees it (config edits win)."""
         client_id = config.token_manager.oauth_client_id
         if not client_id:
             return None
         from ..tokens.store import TokenStore, default_store_path
+        from ..tokens.tiers import reconcile
 
-        data = TokenStore(default_store_path(config.token_store)).load()
-        return data.integrations.get(client_id)
+        snapshot = TokenStore(default_store_path(config.token_store)).load()
+        reconcile(snapshot, config)  # in memory only: the wizard reads, the manager writes
+        return snapshot.integrations.get(client_id)
 
     def _stored_integration_token(self, config: ProfileConfig) -> tuple[str, float | None] | None:
         entry = self._stored_integration_entry(config)
-        if entry is None or not entry.access_valid(threshold=60):
+        if entry is None or not entry.access_token or not entry.access_valid(threshold=60):
             return None
-        return str(entry.access_token), entry.expires_at
+        return entry.access_token, entry.expires_at
 
     def _stored_integration_refresh(self, config: ProfileConfig) -> str | None:
         entry = self._stored_integration_entry(config)
         if entry is None or not entry.refresh_usable():
             return None
-        refresh = config.token_manager.oauth_refresh_token
-        if refresh and not entry.knows(refresh):
-            return None  # a person put a new refresh token in the config: it wins
-        return str(entry.refresh_token)
+        return entry.refresh_token
