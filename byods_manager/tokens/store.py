@@ -248,7 +248,15 @@ class TokenStore:
         """
         with file_lock(self.path, timeout=self.lock_timeout):
             self._cache = None
+            self._remove_stale_temp_files()
             yield self.load()
+
+    def _remove_stale_temp_files(self) -> None:
+        """Temp files left by a writer that died mid-save (we hold the lock, so no live
+        writer owns one). The store itself was never affected: the rename did not happen."""
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def _copy(data: StoreData) -> StoreData:
