@@ -247,6 +247,26 @@ def test_explicit_client_id_without_secret_and_terminal_names_the_option(
     assert fake_webex.calls() == []
 
 
+def test_explicit_client_id_reuses_the_configured_secret(
+    fake_webex: FakeWebex,
+    http: HttpClient,
+    write_config: WriteConfig,
+    settings: BrowserFlowSettings,
+) -> None:
+    config = write_config(integration())
+    browser = Browser()
+    result = run_wizard(
+        http,
+        config,
+        ClickPrompter(interactive=False),
+        SetupOptions(client_id=INTEGRATION_CLIENT_ID, browser=settings),
+        browser,
+    )
+    browser.join()
+    assert result.method == "browser-flow"
+    assert fake_webex.calls() == [AUTHORIZE, TOKEN, MINT]
+
+
 def test_force_skips_working_tokens(
     fake_webex: FakeWebex,
     http: HttpClient,

@@ -147,8 +147,10 @@ class SetupWizard:
         if options.personal_token:
             return self._use_personal_token(config, options.personal_token, tier=4)
         if options.client_id:
-            secret = options.client_secret or self._ask_client_secret()
-            return self._browser_flow(config, options.client_id, secret, tier=4)
+            secret = options.client_secret or self._configured_secret_for(config, options.client_id)
+            return self._browser_flow(
+                config, options.client_id, secret or self._ask_client_secret(), tier=4
+            )
         if not options.force:
             result = self._existing_token(config) or self._refresh_integration(config)
             if result is not None:
@@ -381,6 +383,12 @@ class SetupWizard:
             ),
             integration_refresh_token=integration_refresh,
         )
+
+    @staticmethod
+    def _configured_secret_for(config: ProfileConfig, client_id: str) -> str | None:
+        """The config's integration secret, when ``client_id`` is the configured one."""
+        manager = config.token_manager
+        return manager.oauth_client_secret if manager.oauth_client_id == client_id else None
 
     def _ask_client_secret(self) -> str:
         return self.prompter.ask(
