@@ -7,12 +7,14 @@ falls back to the claims for them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from .jws import CLAIM_ORG, CLAIM_SCHEMA, CLAIM_URL, DecodedJws, JwsDecodeError, decode_jws
 
+_SERVICE_FOLDER = re.compile(r"/Services/([^/]+)/")
 # Attribute name -> API field name, in the order people read them.
 _DATA_SOURCE_FIELDS = (
     ("id", "id"),
@@ -184,7 +186,19 @@ class Schema:
         return result
 
     @property
+    def name(self) -> str | None:
+        """The schema's folder name in Webex's schema repository (``.../Services/NAME/...``).
+
+        Several schemas share a service type and protocol; this tells them apart.
+        """
+        match = _SERVICE_FOLDER.search(self.url or "")
+        return match.group(1) if match else None
+
+    @property
     def label(self) -> str:
-        """``voiceVirtualAgent (gRPC)``; the id when the schema has no service type."""
-        name = self.service_type or self.id
-        return f"{name} ({self.protocol})" if self.protocol else name
+        """``voiceVirtualAgent (gRPC)``, or ``contactCenter/AudioForking (gRPC)`` when the
+        schema URL names it; the id when the schema has no service type."""
+        kind = self.service_type or self.id
+        if self.name:
+            kind = f"{kind}/{self.name}"
+        return f"{kind} ({self.protocol})" if self.protocol else kind

@@ -409,3 +409,58 @@ def test_get_schema(httpserver: HTTPServer, api_client: DataSourceClient) -> Non
         schema_payload()
     )
     assert api_client.get_schema(SCHEMA_ID).service_type == "voiceVirtualAgent"
+
+
+def test_schema_labels_tell_apart_schemas_of_the_same_kind() -> None:
+    from byods_manager.models import Schema
+
+    base = "https://github.com/webex/dataSourceSchemas/blob/main/Services"
+    forking = Schema.from_api(
+        schema_payload(service_type="contactCenter") | {"url": f"{base}/AudioForking/x/schema.json"}
+    )
+    agent = Schema.from_api(
+        schema_payload(service_type="contactCenter")
+        | {"url": f"{base}/VoiceVirtualAgent/y/schema.json"}
+    )
+    assert forking.label == "contactCenter/AudioForking (gRPC)"
+    assert agent.label == "contactCenter/VoiceVirtualAgent (gRPC)"
+    assert Schema.from_api(schema_payload()).label == "voiceVirtualAgent (gRPC)"
+    assert Schema.from_api({"id": "abc"}).label == "abc"
+
+
+def test_extend_all_stops_on_authentication_failure(
+    httpserver: HTTPServer, api_client: DataSourceClient
+) -> None:
+    from byods_manager.bulk import extend_all
+    from byods_manager.errors import AuthRequiredError
+
+    first, second = data_source_payload(), data_source_payload()
+    httpserver.expect_request("/v1/dataSources/").respond_with_json({"items": [first, second]})
+    httpserver.expect_request(f"/v1/dataSources/{first['id']}").respond_with_json(
+        {"message": "expired token"}, status=401
+    )
+    with pytest.raises(AuthRequiredError):
+        extend_all(api_client)
+    assert [r.path for r, _ in httpserver.log] == [
+        "/v1/dataSources/",
+        f"/v1/dataSources/{first['id']}",
+    ]
+
+
+def test_extend_all_window_rules() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from byods_manager.bulk import skip_reason
+    from byods_manager.models import DataSource
+
+    now = datetime.now(timezone.utc)
+    soon = DataSource.from_api(data_source_payload(expires_in=3600))
+    later = DataSource.from_api(data_source_payload(expires_in=20 * 3600))
+    unknown = DataSource(id="x", status="active")
+    disabled = DataSource.from_api(data_source_payload(status="disabled", expires_in=60))
+    window = timedelta(hours=6)
+    assert skip_reason(soon, window, now) is None
+    assert skip_reason(later, window, now) is not None
+    assert skip_reason(later, None, now) is None
+    assert skip_reason(unknown, window, now) is None
+    assert skip_reason(disabled, window, now) == "disabled"
