@@ -13,18 +13,17 @@ are the user's answer to tier 4.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ApiError, ByodsError, ConfigError
-from ..secrets import redact
 from ..tokens.endpoints import TokenResponse, mint_service_app_token, refresh_grant
 from .browser_flow import BrowserFlowSettings, run_browser_flow
 from .config_writer import update_token_config
 from .prompter import Prompter
+from .result import SetupResult, TokenSummary
 
 if TYPE_CHECKING:
     from ..http import HttpClient
@@ -54,55 +53,6 @@ class SetupOptions:
     personal_token: str | None = field(default=None, repr=False)
     force: bool = False
     browser: BrowserFlowSettings = field(default_factory=BrowserFlowSettings)
-
-
-@dataclass(frozen=True)
-class TokenSummary:
-    """What may be shown about a token: a prefix and its expiry (epoch seconds)."""
-
-    prefix: str
-    expires_at: float | None = None
-
-    @classmethod
-    def of(cls, token: str, expires_at: float | None = None) -> TokenSummary:
-        return cls(redact(token), expires_at)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"prefix": self.prefix, "expiresAt": _iso(self.expires_at)}
-
-
-@dataclass(frozen=True)
-class SetupResult:
-    tier: int
-    method: str  # existing-token | integration-refresh | browser-flow | personal-token
-    config_path: Path
-    credential: str  # "integration" or "personal"
-    applications_token: TokenSummary
-    service_app_token: TokenSummary
-    service_app_refresh_token: TokenSummary | None = None
-    integration_refresh_token: TokenSummary | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tier": self.tier,
-            "method": self.method,
-            "config": str(self.config_path),
-            "credential": self.credential,
-            "applicationsToken": self.applications_token.to_json(),
-            "integrationRefreshToken": _summary_json(self.integration_refresh_token),
-            "serviceAppToken": self.service_app_token.to_json(),
-            "serviceAppRefreshToken": _summary_json(self.service_app_refresh_token),
-        }
-
-
-def _summary_json(summary: TokenSummary | None) -> dict[str, Any] | None:
-    return summary.to_json() if summary else None
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def _default_keeper(base_url: str) -> KeeperFactory:
