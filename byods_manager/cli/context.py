@@ -88,8 +88,13 @@ class AppContext:
     def client(self) -> DataSourceClient:
         if "client" not in self._cache:
             from ..client import DataSourceClient
+            from ..schema_cache import SchemaCache
 
-            self._cache["client"] = DataSourceClient(self.http(), audit=self.audit())
+            self._cache["client"] = DataSourceClient(
+                self.http(),
+                audit=self.audit(),
+                schema_cache=SchemaCache.for_base_url(self.base_url),
+            )
         result: DataSourceClient = self._cache["client"]
         return result
 

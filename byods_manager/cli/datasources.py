@@ -46,12 +46,7 @@ def json_option(func: F) -> F:
 
 def build_client(app: AppContext) -> DataSourceClient:
     """The library client for this invocation, with the per-base-URL schema cache."""
-    from ..client import DataSourceClient
-    from ..schema_cache import SchemaCache
-
-    return DataSourceClient(
-        app.http(), audit=app.audit(), schema_cache=SchemaCache.for_base_url(app.base_url)
-    )
+    return app.client()
 
 
 def schema_map(app: AppContext, client: DataSourceClient) -> dict[str, Schema]:
