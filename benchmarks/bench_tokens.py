@@ -58,6 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.requests += 1
             refresh = (form.get("refresh_token") or [""])[0]
+            body: dict[str, object]
             if self.path != "/access_token" or refresh not in self.server.valid_refresh:
                 status, body = 400, {"message": "invalid_grant"}
             else:
