@@ -11,7 +11,7 @@ import click
 from ..errors import ByodsError
 from ..oauth.redirect import DEFAULT_REDIRECT_URI
 from .context import AppContext, pass_app
-from .datasources import stdin_is_interactive
+from .tty import stdin_is_interactive
 
 DEFAULT_TIMEOUT = 300.0
 CLIENT_SECRET_ENV = "BYODS_OAUTH_CLIENT_SECRET"
@@ -95,7 +95,7 @@ def run_setup(app: AppContext, **options: Any) -> None:
     """Run the wizard for ``app``'s config/profile/base URL and print the result."""
     import webbrowser
 
-    from ..http import HttpClient
+    from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
     from ..oauth.browser_flow import BrowserFlowSettings
     from ..oauth.prompter import ClickPrompter
     from ..oauth.wizard import SetupOptions, SetupWizard
@@ -114,7 +114,7 @@ def run_setup(app: AppContext, **options: Any) -> None:
         force=bool(options["force"]),
         browser=settings,
     )
-    http = HttpClient(app.base_url, None, notify=app.notify)
+    http = HttpClient(app.base_url, None, retry=TOKEN_ENDPOINT_RETRY, notify=app.notify)
     try:
         result = SetupWizard(
             http,

@@ -6,8 +6,6 @@ that `byods --help` stays fast.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,6 +13,7 @@ import click
 
 from ..errors import InputError
 from .context import AppContext, pass_app
+from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
     from ..bulk import ItemResult
@@ -22,20 +21,6 @@ if TYPE_CHECKING:
     from ..models import Schema
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Test hook: CliRunner's stdin is never a terminal, so tests of the interactive paths
-# set this to "1". It only makes the tool *offer* prompts; it grants nothing.
-ASSUME_TTY_ENV = "BYODS_ASSUME_TTY"
-
-
-def stdin_is_interactive() -> bool:
-    """True when a person can answer prompts on stdin."""
-    if os.environ.get(ASSUME_TTY_ENV) == "1":
-        return True
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def json_option(func: F) -> F:

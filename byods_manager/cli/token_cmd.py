@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .context import AppContext, pass_app
+from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
     from ..tokens.status import CheckResult, TierStatus, TokenStatus
@@ -21,15 +22,6 @@ BYPASS_NOTE = (
     f"{ENV_TOKEN} is set: other commands use that token and bypass the token manager "
     "(unset it to use the tokens below)."
 )
-
-
-def _interactive() -> bool:
-    if os.environ.get("BYODS_ASSUME_TTY") == "1":
-        return True
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _print_json(value: object) -> None:
@@ -166,7 +158,7 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     if os.environ.get(ENV_TOKEN):
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()
-    if not force and not as_json and _interactive() and manager.is_token_valid():
+    if not force and not as_json and stdin_is_interactive() and manager.is_token_valid():
         expires = manager.status().tiers[0].expires_at
         when = f" (expires {relative(expires)})" if expires else ""
         force = click.confirm(
