@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ByodsError, ConfigError
 
 SECRET_FILE_MODE = 0o600
 DEFAULT_LOCK_TIMEOUT = 30.0
@@ -69,7 +69,8 @@ def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
     try:
         lock.acquire()
     except filelock.Timeout:
-        raise ConfigError(
+        # Temporary, not a config problem: exit 1 so a scheduler simply retries later.
+        raise ByodsError(
             f"Timed out after {timeout:.0f}s waiting for the lock on {path} "
             "(another byods process holds it)."
         ) from None

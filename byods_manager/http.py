@@ -54,6 +54,11 @@ class RetryPolicy:
     max_retry_after_seconds: float = 60.0
 
 
+# Token endpoints run while the token store's lock is held, and other processes wait on
+# that lock: keep their waits short rather than honouring a long Retry-After three times.
+TOKEN_ENDPOINT_RETRY = RetryPolicy(max_retries=2, max_retry_after_seconds=10.0)
+
+
 def _tracking_id(headers: Mapping[str, str], data: Any) -> str | None:
     if isinstance(data, dict) and isinstance(data.get("trackingId"), str):
         return str(data["trackingId"])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from byods_manager.errors import ConfigError
+from byods_manager.errors import ByodsError, ConfigError
 from byods_manager.fileio import atomic_write_json, atomic_write_text, file_lock, read_json
 
 
@@ -65,8 +65,12 @@ def test_lock_excludes_other_processes(tmp_path: Path) -> None:
     holder.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(ConfigError, match="waiting for the lock"), file_lock(target, 0.2):
+        with (
+            pytest.raises(ByodsError, match="waiting for the lock") as caught,
+            file_lock(target, 0.2),
+        ):
             pass
+        assert caught.value.exit_code == 1
     finally:
         release.set()
         holder.join(10)

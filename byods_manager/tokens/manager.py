@@ -203,9 +203,11 @@ class TokenManager:
     def _http(self) -> HttpClient:
         """The client for token endpoints: no provider, each call brings its credential."""
         if self._token_http is None:
-            from ..http import HttpClient
+            from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
 
-            self._token_http = HttpClient(self.base_url, None, notify=self.notify)
+            self._token_http = HttpClient(
+                self.base_url, None, retry=TOKEN_ENDPOINT_RETRY, notify=self.notify
+            )
         return self._token_http
 
     def _check_service_app(self) -> CheckResult:
