@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from ..errors import ByodsError
 from ..oauth.redirect import DEFAULT_REDIRECT_URI
 from .context import AppContext, pass_app
+from .reporting import ReportingCommand
 from .tty import stdin_is_interactive
 
 DEFAULT_TIMEOUT = 300.0
@@ -163,26 +163,12 @@ def setup_command(app: AppContext, /, **options: Any) -> None:
     run_setup(app, **options)
 
 
-class _StandaloneCommand(click.Command):
-    """Maps library errors to one-line messages and exit codes, like the `byods` group."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ByodsError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
-
-
 def standalone_command() -> click.Command:
     """`python setup_oauth.py`: the same wizard with the global options of `byods`."""
 
     @click.command(
         "setup_oauth.py",
-        cls=_StandaloneCommand,
+        cls=ReportingCommand,
         help=SETUP_HELP,
         context_settings={"help_option_names": ["-h", "--help"]},
     )

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
 
 import click
 
 from .. import __version__
-from ..errors import ByodsError
 from .context import AppContext
+from .reporting import ReportingGroup
 
 
-class ByodsGroup(click.Group):
-    """Turns library errors into one-line messages and the documented exit codes."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ByodsError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
-
-
-@click.group(cls=ByodsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ReportingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="byods")
 @click.option(
     "--config",
