@@ -112,17 +112,17 @@ def sandbox(
     def _on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, _on_signal)
+    # Both signals stop it, even where a non-interactive shell started it with SIGINT ignored.
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     box.start()
     try:
         _announce(box.base_url, box.origin, config_path, as_json)
         while not stop.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
         box.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if not as_json:
         click.echo("Sandbox stopped.")
 
