@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from byods_manager.errors import ConfigError
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_WEBSOCKET
 
@@ -122,3 +124,14 @@ def test_different_sandboxes_sign_with_different_keys() -> None:
         other_jwks["keys"][0]["kid"] = first.jwks()["keys"][0]["kid"]
         with pytest.raises(InvalidSignature):
             verify(token, other_jwks)
+
+
+def test_without_the_sandbox_extra_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in list(sys.modules):
+        if name == "cryptography" or name.startswith("cryptography."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+    with pytest.raises(ConfigError, match=r"pip install 'byods-manager\[sandbox\]'"):
+        Sandbox()
