@@ -198,10 +198,10 @@ class HttpClient:
                     continue
                 if not idempotent and not never_sent:
                     raise AmbiguousRequestError(
-                        f"{method} {path}: {_describe_transport(exc)}; "
+                        f"{method} {url}: {_describe_transport(exc)}; "
                         "the server may or may not have processed it"
                     ) from None
-                raise TransportError(f"{method} {path}: {_describe_transport(exc)}") from None
+                raise TransportError(f"{method} {url}: {_describe_transport(exc)}") from None
 
             data = _parse_body(response)
             log.debug("%s %s -> %s", method, path, response.status_code)

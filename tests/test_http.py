@@ -244,10 +244,12 @@ def test_connection_refused_is_retried_then_a_transport_error(
     make_http: MakeHttp, sleeps: list[float], method: str
 ) -> None:
     """Nothing reached a server, so even a POST may be retried; the error is not ambiguous."""
-    http = make_http(f"http://127.0.0.1:{_closed_port()}/v1")
+    port = _closed_port()
+    http = make_http(f"http://127.0.0.1:{port}/v1")
     with pytest.raises(TransportError, match="could not connect") as caught:
         http.request(method, "/x", json={})
     assert not isinstance(caught.value, AmbiguousRequestError)
+    assert f"http://127.0.0.1:{port}/v1/x" in str(caught.value), "names where it tried"
     assert len(sleeps) == 3
 
 
