@@ -6,15 +6,11 @@ Run from a checkout: ``python refresh_token.py [--config PATH] [--profile NAME]
 
 from __future__ import annotations
 
-import sys
-
 
 def main(argv: list[str] | None = None) -> None:
-    from byods_manager.cli.main import cli
-    from byods_manager.cli.token_cmd import script_arguments
+    from byods_manager.cli.scripts import run_as_script
 
-    args = sys.argv[1:] if argv is None else argv
-    cli.main(args=script_arguments(args, "token", "refresh"), prog_name="refresh_token.py")
+    run_as_script("refresh_token.py", "token", "refresh", argv=argv)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,12 @@ Run from a checkout: ``python setup_oauth.py [--config PATH] [options]`` (``--he
 
 from __future__ import annotations
 
-from byods_manager.cli.auth_cmd import standalone_command
+
+def main(argv: list[str] | None = None) -> None:
+    from byods_manager.cli.scripts import run_as_script
+
+    run_as_script("setup_oauth.py", "auth", "setup", argv=argv)
+
 
 if __name__ == "__main__":
-    standalone_command().main(prog_name="setup_oauth.py")
+    main()

@@ -12,7 +12,6 @@ token_manager.py [--config PATH] [--profile NAME]`` prints the token status.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +97,9 @@ class TokenManager:
 
 def main(argv: list[str] | None = None) -> None:
     """Print the token status (the same as `byods token status`)."""
-    from byods_manager.cli.main import cli
-    from byods_manager.cli.token_cmd import script_arguments
+    from byods_manager.cli.scripts import run_as_script
 
-    args = sys.argv[1:] if argv is None else argv
-    cli.main(args=script_arguments(args, "token", "status"), prog_name="token_manager.py")
+    run_as_script("token_manager.py", "token", "status", argv=argv)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import click
 
 from ..oauth.redirect import DEFAULT_REDIRECT_URI
 from .context import AppContext, pass_app
-from .reporting import ReportingCommand
 from .tty import stdin_is_interactive
 
 DEFAULT_TIMEOUT = 300.0
@@ -161,43 +160,6 @@ def auth_group() -> None:
 @pass_app
 def setup_command(app: AppContext, /, **options: Any) -> None:
     run_setup(app, **options)
-
-
-def standalone_command() -> click.Command:
-    """`python setup_oauth.py`: the same wizard with the global options of `byods`."""
-
-    @click.command(
-        "setup_oauth.py",
-        cls=ReportingCommand,
-        help=SETUP_HELP,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    @click.option("--config", "config_option", metavar="PATH", help="Token config file.")
-    @click.option("--profile", metavar="NAME", help="Profile in a multi-profile config.")
-    @click.option(
-        "--base-url",
-        "base_url_option",
-        metavar="URL",
-        help="Webex API base URL (default: $WEBEX_API_BASE_URL or https://webexapis.com/v1).",
-    )
-    @click.option("-v", "--verbose", count=True, help="Show progress notes.")
-    @setup_options
-    def standalone(
-        config_option: str | None,
-        profile: str | None,
-        base_url_option: str | None,
-        verbose: int,
-        **options: Any,
-    ) -> None:
-        app = AppContext(
-            config_option=config_option,
-            profile=profile,
-            base_url_option=base_url_option,
-            verbose=verbose,
-        )
-        run_setup(app, **options)
-
-    return standalone
 
 
 def register(group: click.Group) -> None:

@@ -25,7 +25,3 @@ class ReportsErrors(click.Command):
 
 class ReportingGroup(ReportsErrors, click.Group):
     """The `byods` group."""
-
-
-class ReportingCommand(ReportsErrors):
-    """A standalone command (the root scripts)."""

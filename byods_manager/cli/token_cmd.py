@@ -187,32 +187,6 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
         )
 
 
-# For the root scripts: options of the `byods` group that take a value, and its flags.
-_GLOBAL_WITH_VALUE = ("--config", "--profile", "--base-url", "--audit-log")
-_GLOBAL_FLAGS = ("-v", "-vv", "--verbose")
-
-
-def script_arguments(argv: list[str], *command: str) -> list[str]:
-    """Reorder a root script's ``argv`` into ``[global options] COMMAND... [options]``,
-    so ``python refresh_token.py --force --config X`` means
-    ``byods --config X token refresh --force``."""
-    global_args: list[str] = []
-    command_args: list[str] = []
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg in _GLOBAL_WITH_VALUE and index + 1 < len(argv):
-            global_args += [arg, argv[index + 1]]
-            index += 2
-            continue
-        if arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_WITH_VALUE:
-            global_args.append(arg)
-        else:
-            command_args.append(arg)
-        index += 1
-    return [*global_args, *command, *command_args]
-
-
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
     group.add_command(token_group)
