@@ -61,41 +61,41 @@ def _seconds(value: Any, name: str) -> float:
         raise ByodsError(f"the token endpoint answered with an invalid {name}") from None
 
 
+def _access_token_grant(http: HttpClient, form: dict[str, str]) -> TokenResponse:
+    """``POST {base}/access_token``, form-encoded, with no Authorization header."""
+    response = http.request("POST", "/access_token", form=form, authenticated=False)
+    return TokenResponse.from_payload(response.data)
+
+
 def refresh_grant(
     http: HttpClient, *, client_id: str, client_secret: str, refresh_token: str
 ) -> TokenResponse:
-    """``POST {base}/access_token``, ``grant_type=refresh_token`` (service app or integration)."""
-    response = http.request(
-        "POST",
-        "/access_token",
-        form={
+    """``grant_type=refresh_token`` (service app or integration)."""
+    return _access_token_grant(
+        http,
+        {
             "grant_type": "refresh_token",
             "client_id": client_id,
             "client_secret": client_secret,
             "refresh_token": refresh_token,
         },
-        authenticated=False,
     )
-    return TokenResponse.from_payload(response.data)
 
 
 def authorization_code_grant(
     http: HttpClient, *, client_id: str, client_secret: str, code: str, redirect_uri: str
 ) -> TokenResponse:
-    """``POST {base}/access_token`` with ``grant_type=authorization_code``."""
-    response = http.request(
-        "POST",
-        "/access_token",
-        form={
+    """``grant_type=authorization_code``."""
+    return _access_token_grant(
+        http,
+        {
             "grant_type": "authorization_code",
             "client_id": client_id,
             "client_secret": client_secret,
             "code": code,
             "redirect_uri": redirect_uri,
         },
-        authenticated=False,
     )
-    return TokenResponse.from_payload(response.data)
 
 
 def mint_service_app_token(
