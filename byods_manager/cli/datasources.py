@@ -7,26 +7,19 @@ that `byods --help` stays fast.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InputError
 from .context import AppContext, pass_app
+from .render import F, json_option
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
     from ..bulk import ItemResult
     from ..client import DataSourceClient
     from ..models import Schema
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def json_option(func: F) -> F:
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (only that)."
-    )(func)
 
 
 def build_client(app: AppContext) -> DataSourceClient:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from ..models import DataSource, Schema
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    """The --json flag every command that reads or changes data takes."""
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (only that)."
+    )(func)
 
 
 def print_json(value: Any) -> None:

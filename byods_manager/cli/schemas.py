@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from .context import AppContext, pass_app
-from .datasources import build_client, json_option
+from .datasources import build_client
+from .render import json_option
 
 
 def register(group: click.Group) -> None:
