@@ -39,6 +39,11 @@ class DecodedJws:
         return epoch_to_datetime(self.claims.get("iat"))
 
 
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding, as JWS segments (and Webex ids) use it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def _b64url_json(segment: str, part: str) -> dict[str, Any]:
     padded = segment + "=" * (-len(segment) % 4)
     try:
