@@ -224,10 +224,7 @@ class HttpClient:
 
             if response.status_code == 429 and retries < self.retry.max_retries:
                 retries += 1
-                wait = parse_retry_after(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = self._backoff(retries)
-                wait = min(wait, self.retry.max_retry_after_seconds)
+                wait = self._server_delay(response, retries)
                 self.notify(f"rate limited, waiting {wait:.0f}s ({method} {path})")
                 self._sleep(wait)
                 continue
@@ -240,10 +237,7 @@ class HttpClient:
                     )
                 if retries < self.retry.max_retries:
                     retries += 1
-                    delay = self._backoff(retries)
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                    if retry_after is not None:
-                        delay = min(retry_after, self.retry.max_retry_after_seconds)
+                    delay = self._server_delay(response, retries)
                     self.notify(
                         f"{method} {path}: HTTP {response.status_code}; retrying in {delay:.1f}s"
                     )
@@ -260,6 +254,13 @@ class HttpClient:
                     path,
                 )
             return ApiResponse(response.status_code, data, dict(response.headers))
+
+    def _server_delay(self, response: requests.Response, attempt: int) -> float:
+        """The server's Retry-After (capped), else exponential backoff."""
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is None:
+            return self._backoff(attempt)
+        return min(retry_after, self.retry.max_retry_after_seconds)
 
     def _backoff(self, attempt: int) -> float:
         base = self.retry.backoff_seconds * (2 ** (attempt - 1))
