@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..auth import TokenProvider
     from ..client import DataSourceClient
     from ..http import HttpClient
+    from ..tokens.manager import TokenManager
 
 
 @dataclass
@@ -54,7 +55,7 @@ class AppContext:
         result: TokenProvider = self._cache["provider"]
         return result
 
-    def token_manager(self) -> Any:
+    def token_manager(self) -> TokenManager:
         if "manager" not in self._cache:
             from ..tokens.manager import TokenManager
 
@@ -65,7 +66,8 @@ class AppContext:
                 notify=self.notify,
                 warn=self.warn,
             )
-        return self._cache["manager"]
+        manager: TokenManager = self._cache["manager"]
+        return manager
 
     def http(self) -> HttpClient:
         if "http" not in self._cache:
