@@ -102,3 +102,20 @@ def test_the_sandbox_refuses_non_loopback_hosts() -> None:
 def test_a_busy_port_is_a_config_error() -> None:
     with Sandbox() as box, pytest.raises(ConfigError):
         Sandbox(port=box.port).start()
+
+
+def test_saved_lifetimes_survive_a_restart_unless_an_option_overrides_them(
+    tmp_path: Path,
+) -> None:
+    state_file = tmp_path / "sandbox.json"
+    first = Sandbox(state_file=state_file)
+    first.set_lifetimes(service_app=60, refresh=3600)
+
+    kept = Sandbox(state_file=state_file)
+    assert kept.state.lifetimes.service_app == 60
+    assert kept.state.lifetimes.refresh == 3600
+
+    overridden = Sandbox(state_file=state_file, access_token_lifetime=120)
+    assert overridden.state.lifetimes.service_app == 120
+    assert overridden.state.lifetimes.refresh == 3600
+    assert Sandbox(state_file=state_file).state.lifetimes.service_app == 120

@@ -24,7 +24,6 @@ from .state import (
     SERVICE_APP,
     SERVICE_APP_SCOPES,
     TOKEN_KINDS,
-    Lifetimes,
     SandboxState,
     load_state,
 )
@@ -71,25 +70,23 @@ class Sandbox:
         self.host = host
         self.requested_port = port
         self.log = log
-        lifetimes = Lifetimes()
-        for name, value in (
-            ("service_app", access_token_lifetime),
-            ("integration", integration_token_lifetime),
-            ("personal", personal_token_lifetime),
-            ("refresh", refresh_token_lifetime),
-        ):
-            if value is not None:
-                setattr(lifetimes, name, int(value))
-        if state_file is not None:
-            self.state = load_state(Path(state_file), lifetimes)
-        else:
-            self.state = SandboxState(lifetimes=lifetimes)
+        self.state = SandboxState() if state_file is None else load_state(Path(state_file))
         self.signer = Signer(self.state.signing_key_pem, self.state.signing_kid)
         with self.state.lock:
             self.state.signing_key_pem = self.signer.private_pem
             self.state.signing_kid = self.signer.kid
             self.state.ensure_personal_token(time.time())
             self.state.save()
+        # Options given now win over the lifetimes saved in the state file; the rest stay.
+        given = {
+            "service_app": access_token_lifetime,
+            "integration": integration_token_lifetime,
+            "personal": personal_token_lifetime,
+            "refresh": refresh_token_lifetime,
+        }
+        overrides = {name: value for name, value in given.items() if value is not None}
+        if overrides:
+            self.set_lifetimes(**overrides)
         self.stats = Stats()
         self.faults = FaultPlan()
         self.set_latency(latency_ms)

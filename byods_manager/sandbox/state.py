@@ -226,7 +226,7 @@ class SandboxState:
             atomic_write_json(self.state_file, self.to_json())
 
 
-def load_state(state_file: Path, lifetimes: Lifetimes | None) -> SandboxState:
+def load_state(state_file: Path) -> SandboxState:
     """The saved state if the file exists, else a fresh one that will be saved there."""
     if state_file.exists():
         from ..errors import ConfigError
@@ -238,7 +238,5 @@ def load_state(state_file: Path, lifetimes: Lifetimes | None) -> SandboxState:
             state = SandboxState.from_json(data, state_file)
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"sandbox state file {state_file} is damaged: {exc}") from None
-        if lifetimes is not None:
-            state.lifetimes = lifetimes
         return state
-    return SandboxState(lifetimes=lifetimes, state_file=state_file)
+    return SandboxState(state_file=state_file)
