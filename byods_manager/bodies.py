@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InputError
-from .jws import CLAIM_SCHEMA, CLAIM_URL
 from .models import DataSource
 from .validation import MAX_LIFETIME_MINUTES, MIN_LIFETIME_MINUTES
 
@@ -58,15 +57,6 @@ def register_body(
     }
 
 
-def _current(current: DataSource, attribute: str, claim: str) -> str | None:
-    value = getattr(current, attribute)
-    if value:
-        return str(value)
-    claims = current.claims or {}
-    claimed = claims.get(claim)
-    return str(claimed) if claimed else None
-
-
 def _current_lifetime(current: DataSource) -> int:
     """The current lifetime; else the JWS's exp - iat; else the 1440-minute default."""
     if current.token_lifetime_minutes:
@@ -83,10 +73,10 @@ def _current_lifetime(current: DataSource) -> int:
 def merged_update_body(current: DataSource, changes: Changes, new_nonce: str) -> dict[str, Any]:
     """The full PUT body: current values, overridden by ``changes``, with ``new_nonce``."""
     fields = {
-        "audience": changes.audience or _current(current, "audience", "aud"),
-        "subject": changes.subject or _current(current, "subject", "sub"),
-        "schemaId": changes.schema_id or _current(current, "schema_id", CLAIM_SCHEMA),
-        "url": changes.url or _current(current, "url", CLAIM_URL),
+        "audience": changes.audience or current.value_or_claim("audience"),
+        "subject": changes.subject or current.value_or_claim("subject"),
+        "schemaId": changes.schema_id or current.value_or_claim("schemaId"),
+        "url": changes.url or current.value_or_claim("url"),
     }
     missing = [name for name, value in fields.items() if not value]
     if missing:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from .jws import CLAIM_ORG, CLAIM_SCHEMA, CLAIM_URL, DecodedJws, JwsDecodeError, decode_jws
@@ -31,8 +32,9 @@ _DATA_SOURCE_FIELDS = (
     ("created_at", "createdAt"),
     ("created_by", "createdBy"),
 )
+_ATTRIBUTES = {api_name: attribute for attribute, api_name in _DATA_SOURCE_FIELDS}
 # API field -> the JWS claim that carries the same value.
-_CLAIM_FALLBACKS = {
+CLAIM_FALLBACKS = {
     "audience": "aud",
     "subject": "sub",
     "schemaId": CLAIM_SCHEMA,
@@ -76,15 +78,16 @@ class DataSource:
     def from_api(cls, data: dict[str, Any]) -> DataSource:
         """Build from an API object, taking missing values from the JWS claims."""
         token = _text(data.get("jwsToken"))
-        claims = _claims_of(token) or {}
+        decoded = _decode(token)
+        claims = decoded.claims if decoded else {}
 
         def pick(api_name: str) -> str | None:
             value = _text(data.get(api_name))
-            if value is None and api_name in _CLAIM_FALLBACKS:
-                value = _text(claims.get(_CLAIM_FALLBACKS[api_name]))
+            if value is None and api_name in CLAIM_FALLBACKS:
+                value = _text(claims.get(CLAIM_FALLBACKS[api_name]))
             return value
 
-        return cls(
+        data_source = cls(
             id=str(data.get("id") or ""),
             status=pick("status"),
             audience=pick("audience"),
@@ -101,6 +104,9 @@ class DataSource:
             created_by=pick("createdBy"),
             raw=dict(data),
         )
+        # Seed the cached property: the token was just decoded, once.
+        data_source.__dict__["decoded_jws"] = decoded
+        return data_source
 
     def to_dict(self, include_token: bool = False) -> dict[str, Any]:
         """API field names; ``jwsToken`` only when asked for. Unknown API fields are kept."""
@@ -116,14 +122,13 @@ class DataSource:
             result["jwsToken"] = self.jws_token
         return result
 
-    @property
+    @cached_property
     def decoded_jws(self) -> DecodedJws | None:
-        if not self.jws_token:
-            return None
-        try:
-            return decode_jws(self.jws_token)
-        except JwsDecodeError:
-            return None
+        """The JWS header and claims, or None when there is no decodable token.
+
+        Decoded once per object (``jws_token`` is not meant to change afterwards).
+        """
+        return _decode(self.jws_token)
 
     @property
     def claims(self) -> dict[str, Any] | None:
@@ -135,16 +140,23 @@ class DataSource:
         decoded = self.decoded_jws
         return decoded.expires_at if decoded else None
 
+    def value_or_claim(self, api_name: str) -> str | None:
+        """The value of API field ``api_name``, else the JWS claim that carries it."""
+        value = _text(getattr(self, _ATTRIBUTES[api_name]))
+        if value is None and api_name in CLAIM_FALLBACKS:
+            value = _text((self.claims or {}).get(CLAIM_FALLBACKS[api_name]))
+        return value
+
     @property
     def is_disabled(self) -> bool:
         return (self.status or "").lower() == "disabled"
 
 
-def _claims_of(token: str | None) -> dict[str, Any] | None:
+def _decode(token: str | None) -> DecodedJws | None:
     if not token:
         return None
     try:
-        return decode_jws(token).claims
+        return decode_jws(token)
     except JwsDecodeError:
         return None
 
