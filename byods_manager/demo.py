@@ -76,6 +76,7 @@ class Demo:
     config: Path = Path()
     data_source_id: str = ""
     sandbox: subprocess.Popen[str] | None = None
+    sandbox_log: IO[str] | None = None
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -102,11 +103,11 @@ class Demo:
         self.config = self.workdir / "token-config.json"
         args = ("sandbox", "--json", "--quiet", "--config-out", str(self.config))
         self.say(show_command(args) + " &")
-        stderr_log = (self.workdir / "sandbox.log").open("w")
+        self.sandbox_log = (self.workdir / "sandbox.log").open("w")
         self.sandbox = subprocess.Popen(
             byods_command(*args),
             stdout=subprocess.PIPE,
-            stderr=stderr_log,
+            stderr=self.sandbox_log,
             text=True,
             env=self.env,
         )
@@ -128,6 +129,14 @@ class Demo:
         )
 
     def stop_sandbox(self) -> str:
+        try:
+            return self._stop_sandbox_process()
+        finally:
+            if self.sandbox_log is not None:
+                self.sandbox_log.close()
+                self.sandbox_log = None
+
+    def _stop_sandbox_process(self) -> str:
         if self.sandbox is None:
             return "not running"
         process, self.sandbox = self.sandbox, None
@@ -284,6 +293,8 @@ class Demo:
                 process.kill()
                 process.wait()
             reader.join(timeout=5)
+            if process.stdout is not None:
+                process.stdout.close()
         self.say(indent("".join(lines)))
         if process.returncode != 0:
             raise StepFailed(f"`byods auth setup` exited with code {process.returncode}")

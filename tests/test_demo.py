@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import pytest
+
+from byods_manager.demo import Demo
 
 STEP_TITLES = (
     "Start the Webex sandbox",
@@ -58,3 +64,17 @@ def test_a_failing_step_is_named_and_the_exit_code_is_1() -> None:
     assert "Step 5/13" not in out
     assert "== Step 13/13: Stop the sandbox ==" in out
     assert "stopped (exit code 0)" in out
+
+
+def test_stopping_the_sandbox_leaves_no_file_open(tmp_path: Path) -> None:
+    demo = Demo(tmp_path, io.StringIO())
+    demo.prepare_environment()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            demo.start_sandbox()
+        finally:
+            demo.stop_sandbox()
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    assert (tmp_path / "sandbox.log").exists()
