@@ -37,6 +37,18 @@ class Changes:
     status: str | None = None
     error_message: str | None = None
 
+    def as_api(self) -> dict[str, Any]:
+        """The changes under their API field names (``None``: unchanged)."""
+        return {
+            "url": self.url,
+            "schemaId": self.schema_id,
+            "audience": self.audience,
+            "subject": self.subject,
+            "tokenLifetimeMinutes": self.lifetime_minutes,
+            "status": self.status,
+            "errorMessage": self.error_message,
+        }
+
 
 def register_body(
     *,
@@ -72,11 +84,10 @@ def _current_lifetime(current: DataSource) -> int:
 
 def merged_update_body(current: DataSource, changes: Changes, new_nonce: str) -> dict[str, Any]:
     """The full PUT body: current values, overridden by ``changes``, with ``new_nonce``."""
+    requested = changes.as_api()
     fields = {
-        "audience": changes.audience or current.value_or_claim("audience"),
-        "subject": changes.subject or current.value_or_claim("subject"),
-        "schemaId": changes.schema_id or current.value_or_claim("schemaId"),
-        "url": changes.url or current.value_or_claim("url"),
+        name: requested[name] or current.value_or_claim(name)
+        for name in ("audience", "subject", "schemaId", "url")
     }
     missing = [name for name, value in fields.items() if not value]
     if missing:

@@ -81,7 +81,7 @@ class DataSourceClient:
 
     def get(self, data_source_id: str) -> DataSource:
         data_source_id = validate_data_source_id(data_source_id)
-        return self._get(data_source_id)[0]
+        return self._get(data_source_id)
 
     def find_by_nonce(self, nonce: str) -> DataSource | None:
         for data_source in self.list():
@@ -103,10 +103,7 @@ class DataSourceClient:
     def get_schema(self, schema_id: str) -> Schema:
         schema_id = validate_schema_id(schema_id)
         path = f"{SCHEMAS_PATH}/{schema_id}"
-        try:
-            response = self.http.request("GET", path)
-        except NotFoundError as exc:
-            raise _not_found("Schema", schema_id, exc) from None
+        response = self._request("GET", path, "Schema", schema_id)
         return Schema.from_api(_object(response, path))
 
     # -- changing ----------------------------------------------------------------------
@@ -196,7 +193,7 @@ class DataSourceClient:
             ),
         )
         chosen_nonce = validate_nonce(nonce) if nonce is not None else None
-        changed = _safe_fields(_changes_as_api(changes))
+        changed = _safe_fields(changes.as_api())
         return self._modify(
             "update",
             data_source_id,
@@ -234,24 +231,30 @@ class DataSourceClient:
 
     def delete(self, data_source_id: str) -> None:
         data_source_id = validate_data_source_id(data_source_id)
-        path = item_path(data_source_id)
         try:
-            response = self.http.request("DELETE", path)
+            response = self._request(
+                "DELETE", item_path(data_source_id), "Data source", data_source_id
+            )
         except ByodsError as exc:
-            error = _not_found("Data source", data_source_id, exc) if _is_404(exc) else exc
-            self._record("delete", data_source_id, error)
-            raise error from None
+            self._record("delete", data_source_id, exc)
+            raise
         self._record("delete", data_source_id, None, response.tracking_id)
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _get(self, data_source_id: str) -> tuple[DataSource, str | None]:
-        path = item_path(data_source_id)
+    def _request(
+        self, method: str, path: str, what: str, identifier: str, json: Any = None
+    ) -> ApiResponse:
+        """One request whose 404 means ``what`` ``identifier`` does not exist."""
         try:
-            response = self.http.request("GET", path)
+            return self.http.request(method, path, json=json)
         except NotFoundError as exc:
-            raise _not_found("Data source", data_source_id, exc) from None
-        return DataSource.from_api(_object(response, path)), response.tracking_id
+            raise _not_found(what, identifier, exc) from None
+
+    def _get(self, data_source_id: str) -> DataSource:
+        path = item_path(data_source_id)
+        response = self._request("GET", path, "Data source", data_source_id)
+        return DataSource.from_api(_object(response, path))
 
     def _modify(
         self,
@@ -263,12 +266,9 @@ class DataSourceClient:
         """GET the current data source, PUT the body built from it, audit the outcome."""
         path = item_path(data_source_id)
         try:
-            current, _ = self._get(data_source_id)
+            current = self._get(data_source_id)
             body = build_body(current)
-            try:
-                response = self.http.request("PUT", path, json=body)
-            except NotFoundError as exc:
-                raise _not_found("Data source", data_source_id, exc) from None
+            response = self._request("PUT", path, "Data source", data_source_id, json=body)
             updated = DataSource.from_api(_object(response, path))
         except InputError:
             raise  # nothing was changed; not an audited attempt
@@ -342,30 +342,19 @@ def _object(response: ApiResponse, path: str) -> dict[str, Any]:
     return response.data
 
 
-def _is_404(error: ByodsError) -> bool:
-    return isinstance(error, NotFoundError)
-
-
-def _not_found(what: str, identifier: str, error: ByodsError) -> NotFoundError:
+def _not_found(what: str, identifier: str, error: NotFoundError) -> NotFoundError:
     return NotFoundError(
         404,
         f"{what} ID not found: {identifier}",
-        tracking_id=getattr(error, "tracking_id", None),
-        method=getattr(error, "method", ""),
-        path=getattr(error, "path", ""),
+        tracking_id=error.tracking_id,
+        method=error.method,
+        path=error.path,
     )
 
 
 def _safe_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """What an audit line may say about a request body: everything but the nonce."""
-    return {key: value for key, value in body.items() if key != "nonce" and value is not None}
+    """What an audit line may say about a request body: everything but the nonce.
 
-
-def _changes_as_api(changes: Changes) -> dict[str, Any]:
-    return {
-        "url": changes.url,
-        "schemaId": changes.schema_id,
-        "audience": changes.audience,
-        "subject": changes.subject,
-        "tokenLifetimeMinutes": changes.lifetime_minutes,
-    }
+    (None values are left in: the audit log drops them.)
+    """
+    return {key: value for key, value in body.items() if key != "nonce"}
