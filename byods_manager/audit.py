@@ -17,11 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .fileio import SECRET_FILE_MODE
 from .secrets import redact
 
 log = logging.getLogger(__name__)
 
-AUDIT_FILE_MODE = 0o600
+AUDIT_FILE_MODE = SECRET_FILE_MODE
 # A key is dropped when it contains one of these, or names a token ("accessToken",
 # "refresh_token"); "tokenLifetimeMinutes" is a setting, not a credential, and stays.
 _DENIED_KEY_PARTS = ("secret", "jws", "jwt", "password", "authorization", "bearer", "credential")
@@ -79,9 +80,9 @@ class AuditLog:
         if error:
             entry["error"] = error[:MAX_ERROR_LENGTH]
         for key, value in safe_fields.items():
-            if not _is_denied(key) and value is not None and key not in entry:
+            if value is not None and key not in entry:
                 entry[key] = value
-        entry = scrub(entry)
+        entry = scrub(entry)  # drops credential keys, redacts JWS-looking text
         self._append(json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n")
         return entry
 
