@@ -3,6 +3,7 @@ server received (real HTTP over loopback)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -307,3 +308,48 @@ def test_status_reports_each_tier_without_secrets(
     assert any("under 14 days" in w for w in tiers[1]["warnings"])
     assert_no_secrets(repr(status) + str(status.to_dict()))
     assert tokens_fake.server.log == []
+
+
+ROTATIONS = 12  # each rotation records two fingerprints; the store kept only 16 of them
+
+
+def test_a_config_refresh_token_stays_known_across_many_rotations(
+    tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
+) -> None:
+    tokens_fake.sa_refresh_valid.add(SEED_REFRESH)
+    config = tokens_config(pat=None, seed_refresh=SEED_REFRESH)
+    for _ in range(ROTATIONS):
+        assert manager_for(config, tokens_fake).refresh(force=True).tier == 1
+    newest = service_entry(tokens_store)["refreshToken"]
+    assert newest in tokens_fake.sa_refresh_valid and newest != SEED_REFRESH
+    assert tokens_fake.calls == {"sa_refresh": ROTATIONS}
+
+
+def test_a_config_integration_refresh_token_stays_known_across_many_rotations(
+    tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
+) -> None:
+    tokens_fake.integ_refresh_valid.add(INTEG_REFRESH)
+    tokens_fake.expires_in = 60  # within the refresh threshold: every round needs tier 3
+    config = tokens_config(pat=None, integration=True)
+    for _ in range(ROTATIONS):
+        tokens_fake.sa_refresh_valid.clear()
+        assert manager_for(config, tokens_fake).refresh(force=True).tier == 3
+    integration = read_store(tokens_store)["integrations"]["integ-client-id"]
+    assert integration["refreshToken"] in tokens_fake.integ_refresh_valid
+    assert tokens_fake.calls["integration_refresh"] == ROTATIONS
+
+
+def test_a_store_without_config_fingerprints_keeps_the_config_value_known(
+    tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
+) -> None:
+    from byods_manager.tokens.config import fingerprint
+
+    _a, rotated = tokens_fake.new_service_pair()
+    seed_store(tokens_store, access="old", expires_at=time.time() - 10, refresh=rotated)
+    old = read_store(tokens_store)  # as written before configKnown existed
+    old["serviceApps"]["app-123@org-456"]["known"] = [fingerprint(SEED_REFRESH)]
+    tokens_store.write_text(json.dumps(old))
+    config = tokens_config(pat=None, seed_refresh=SEED_REFRESH)  # the seed was used long ago
+    for _ in range(ROTATIONS):
+        assert manager_for(config, tokens_fake).refresh(force=True).tier == 1
+    assert service_entry(tokens_store)["refreshToken"] in tokens_fake.sa_refresh_valid

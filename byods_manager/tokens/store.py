@@ -4,17 +4,21 @@ Layout (``"version": 1``)::
 
     {"version": 1,
      "serviceApps": {"<appId>@<orgId>": {"appId", "targetOrgId", "accessToken", "expiresAt",
-                     "refreshToken", "refreshExpiresAt", "source", "updatedAt", "known"}},
+                     "refreshToken", "refreshExpiresAt", "source", "updatedAt", "known",
+                     "configKnown"}},
      "integrations": {"<oauthClientId>": {"accessToken", "expiresAt", "refreshToken",
-                      "refreshExpiresAt", "updatedAt", "known"}}}
+                      "refreshExpiresAt", "updatedAt", "known", "configKnown"}}}
 
 Integration tokens are keyed by the integration's client id rather than per service app,
 because one integration often serves several profiles: each keeping its own copy of a
 rotating refresh token would lose it the moment another profile rotated it.
 
-``known`` lists fingerprints (see :func:`config.fingerprint`) of every config value an entry
-was derived from and of every token it has held. A config value whose fingerprint is not
-listed was put there by a person after the store last looked, so it wins over the store.
+``known`` lists fingerprints (see :func:`config.fingerprint`) of the last tokens an entry has
+held (at most ``KNOWN_LIMIT``); ``configKnown`` lists those of every config value it was
+derived from, never trimmed, because the config keeps an old value for as long as nobody
+edits it (stores written before ``configKnown`` existed have no such key). A config value
+found in neither was put there by a person after the store last looked, so it wins over
+the store.
 
 Reads without the lock are safe (writes are atomic renames); anything that decides and
 writes goes through :meth:`TokenStore.locked`, which re-reads after taking the lock.
@@ -63,18 +67,20 @@ class TokenEntry:
     source: str | None = None
     updated_at: float | None = None
     known: list[str] = field(default_factory=list, repr=False)
+    config_known: list[str] = field(default_factory=list, repr=False)
 
     def remember(self, *values: str | None) -> None:
-        """Record fingerprints of values this entry derives from or has held."""
-        for value in values:
-            digest = fingerprint(value)
-            if digest and digest not in self.known:
-                self.known.append(digest)
+        """Record fingerprints of tokens this entry has held (only the latest are kept)."""
+        _add_fingerprints(self.known, values)
         del self.known[:-KNOWN_LIMIT]
+
+    def remember_config(self, *values: str | None) -> None:
+        """Record fingerprints of config values this entry has taken in (all are kept)."""
+        _add_fingerprints(self.config_known, values)
 
     def knows(self, value: str | None) -> bool:
         digest = fingerprint(value)
-        return digest is None or digest in self.known
+        return digest is None or digest in self.known or digest in self.config_known
 
     def access_valid(self, threshold: float, now: float | None = None) -> bool:
         """True when the access token is usable for at least ``threshold`` more seconds.
@@ -124,6 +130,7 @@ class TokenEntry:
             "source": self.source,
             "updatedAt": self.updated_at,
             "known": list(self.known),
+            "configKnown": list(self.config_known),
         }
 
     @classmethod
@@ -137,8 +144,20 @@ class TokenEntry:
             refresh_expires_at=_opt_num(data.get("refreshExpiresAt"), f"{where}.refreshExpiresAt"),
             source=_opt_str(data.get("source"), f"{where}.source"),
             updated_at=_opt_num(data.get("updatedAt"), f"{where}.updatedAt"),
-            known=[str(k) for k in data.get("known") or [] if isinstance(k, str)],
+            known=_fingerprints(data.get("known")),
+            config_known=_fingerprints(data.get("configKnown")),
         )
+
+
+def _add_fingerprints(target: list[str], values: tuple[str | None, ...]) -> None:
+    for value in values:
+        digest = fingerprint(value)
+        if digest and digest not in target:
+            target.append(digest)
+
+
+def _fingerprints(value: Any) -> list[str]:
+    return [k for k in value if isinstance(k, str)] if isinstance(value, list) else []
 
 
 def _opt_str(value: Any, where: str) -> str | None:

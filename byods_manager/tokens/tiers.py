@@ -85,9 +85,10 @@ def _iso(when: float | None) -> str | None:
 def reconcile(data: StoreData, config: ProfileConfig) -> bool:
     """Let values a person put into the config win over the store; True if anything changed.
 
-    A config value wins when the store has never seen it (its fingerprint is not among the
-    entry's ``known`` ones): the person replaced it after the store last looked. Otherwise
-    the store holds the newest rotated value and wins.
+    A config value wins when the store has never seen it (the entry does not know its
+    fingerprint): the person replaced it after the store last looked. Otherwise the store
+    holds the newest rotated value and wins. Either way the value's fingerprint is kept
+    among the entry's config fingerprints, which no number of rotations pushes out.
     """
     changed = False
     service = config.service_app
@@ -105,8 +106,7 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
             entry.access_token, entry.expires_at = seed_access, None
             entry.source = "config"
             changed = True
-        if changed:
-            entry.remember(seed_refresh, seed_access)
+        entry.remember_config(seed_refresh, seed_access)
     manager = config.token_manager
     if manager.has_integration and manager.oauth_client_id:
         refresh = manager.oauth_refresh_token
@@ -116,8 +116,9 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
             integration.refresh_token, integration.refresh_expires_at = refresh, None
             integration.access_token, integration.expires_at = None, None
             integration.source = "config"
-            integration.remember(refresh)
             changed = True
+        if refresh and integration is not None:
+            integration.remember_config(refresh)
     return changed
 
 
