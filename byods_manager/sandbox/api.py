@@ -11,12 +11,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..bodies import STATUS_ACTIVE, STATUS_DISABLED
+from ..tokens.endpoints import APPLICATIONS_TOKEN_SCOPE
 from . import contract
 from .protocol import HttpProblem, Reply, Request, Stats
 from .schemas import all_schemas, find_schema
 from .signing import Signer
 from .state import (
-    APPLICATIONS_TOKEN_SCOPE,
     INTEGRATION,
     PERSONAL,
     SERVICE_APP,
@@ -291,7 +292,7 @@ class WebexApi:
                 "subject": body["subject"],
                 "nonce": body["nonce"],
                 "tokenLifetimeMinutes": int(body["tokenLifetimeMinutes"]),
-                "status": "active",
+                "status": STATUS_ACTIVE,
                 "orgId": ident.org_uuid,
                 "applicationId": ident.app_client_id,
                 "createdBy": ident.admin_user_uuid,
@@ -319,7 +320,7 @@ class WebexApi:
             if status not in contract.STATUSES:
                 raise HttpProblem(400, "'status' must be 'active' or 'disabled'.")
             message = body.get("errorMessage") or ""
-            if status == "disabled" and "status" in body and not message.strip():
+            if status == STATUS_DISABLED and "status" in body and not message.strip():
                 raise HttpProblem(400, "An errorMessage is required to set the status to disabled.")
             nonce = body.get("nonce", ds["nonce"])
             if nonce != ds["nonce"] and nonce in self.state.used_nonces:
@@ -331,7 +332,7 @@ class WebexApi:
                 body.get("tokenLifetimeMinutes", ds["tokenLifetimeMinutes"])
             )
             updated["status"] = status
-            if status == "disabled":
+            if status == STATUS_DISABLED:
                 updated["errorMessage"] = message.strip() or ds.get("errorMessage", "")
             else:
                 updated.pop("errorMessage", None)

@@ -12,13 +12,13 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..fileio import atomic_write_json
+from ..tokens.endpoints import APPLICATIONS_TOKEN_SCOPE
 from .admin import AdminApi
 from .api import WebexApi
 from .faults import Fault, FaultPlan
 from .protocol import Stats
 from .signing import Signer
 from .state import (
-    APPLICATIONS_TOKEN_SCOPE,
     INTEGRATION,
     PERSONAL_SCOPES,
     SERVICE_APP,

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bodies import STATUS_ACTIVE, STATUS_DISABLED
+from ..validation import MAX_LIFETIME_MINUTES, MIN_LIFETIME_MINUTES
+
 REGISTER_PROPERTIES: dict[str, str] = {
     "audience": "string",
     "nonce": "string",
@@ -34,9 +37,7 @@ APPLICATION_TOKEN_PROPERTIES: dict[str, str] = {
 }
 APPLICATION_TOKEN_REQUIRED = ("clientId", "clientSecret", "targetOrgId")
 
-MIN_LIFETIME_MINUTES = 1
-MAX_LIFETIME_MINUTES = 1440
-STATUSES = ("active", "disabled")
+STATUSES = (STATUS_ACTIVE, STATUS_DISABLED)
 
 
 def _type_ok(value: Any, expected: str) -> bool:

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_json, read_json
+from ..tokens.endpoints import APPLICATIONS_TOKEN_SCOPE
 
 SERVICE_APP = "service_app"
 INTEGRATION = "integration"
 PERSONAL = "personal"
 TOKEN_KINDS = (SERVICE_APP, INTEGRATION, PERSONAL)
 
-APPLICATIONS_TOKEN_SCOPE = "spark:applications_token"
 SERVICE_APP_SCOPES = ["spark-admin:datasource_read", "spark-admin:datasource_write"]
 PERSONAL_SCOPES = ["spark:all", "spark:kms", APPLICATIONS_TOKEN_SCOPE]
 STATE_VERSION = 1
