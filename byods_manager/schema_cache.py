@@ -26,23 +26,19 @@ class SchemaCache:
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     @classmethod
-    def for_base_url(
-        cls, base_url: str, directory: Path | None = None, max_age: timedelta = DEFAULT_MAX_AGE
-    ) -> SchemaCache:
+    def for_base_url(cls, base_url: str, directory: Path | None = None) -> SchemaCache:
         if directory is None:
             from .paths import cache_dir
 
             directory = cache_dir()
         key = hashlib.sha256(base_url.rstrip("/").encode("utf-8")).hexdigest()[:16]
-        return cls(directory / f"schemas-{key}.json", max_age)
+        return cls(directory / f"schemas-{key}.json")
 
     def load(self) -> list[Schema] | None:
         """The cached schemas, or None when absent, unreadable or older than ``max_age``."""
         from .errors import ConfigError
         from .fileio import read_json
 
-        if not self.path.exists():
-            return None
         try:
             data = read_json(self.path, what="schema cache")
         except ConfigError:
@@ -67,9 +63,6 @@ class SchemaCache:
             "items": [schema.raw or schema.to_dict() for schema in schemas],
         }
         try:
-            atomic_write_json(self.path, payload, mode=0o600)
+            atomic_write_json(self.path, payload)
         except OSError:
             return
-
-    def clear(self) -> None:
-        self.path.unlink(missing_ok=True)
