@@ -94,11 +94,11 @@ def validate_data_source_id(data_source_id: str | None) -> str:
     )
 
 
-def validate_text(what: str, value: str | None) -> str:
+def validate_text(what: str, value: str | None, empty_message: str | None = None) -> str:
     """A required single-line text value such as the audience or subject."""
     text = (value or "").strip()
     if not text:
-        raise InputError(f"the {what} is empty")
+        raise InputError(empty_message or f"the {what} is empty")
     if _CONTROL_CHARS.search(text):
         raise InputError(f"the {what} contains control characters or line breaks")
     return text
@@ -118,9 +118,6 @@ def validate_nonce(value: str | None) -> str:
 
 def validate_reason(value: str | None) -> str:
     """The reason for disabling: shown to the customer's admin in Control Hub."""
-    text = (value or "").strip()
-    if not text:
-        raise InputError("the reason is empty: say why the data source is disabled")
-    if _CONTROL_CHARS.search(text):
-        raise InputError("the reason contains control characters or line breaks")
-    return text
+    return validate_text(
+        "reason", value, empty_message="the reason is empty: say why the data source is disabled"
+    )
