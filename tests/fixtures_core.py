@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -20,6 +19,7 @@ from byods_manager.audit import AuditLog
 from byods_manager.auth import StaticTokenProvider
 from byods_manager.client import DataSourceClient
 from byods_manager.http import HttpClient, RetryPolicy
+from byods_manager.jws import b64url_encode
 from byods_manager.schema_cache import SchemaCache
 
 API_TOKEN = "svc-access-token-0123456789abcdefSECRET"
@@ -29,18 +29,14 @@ ORG_ID = "ce861fba-6e2f-49f9-9a84-b354008fac9e"
 API_PREFIX = "/v1"
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def make_jws(claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
     """A syntactically real compact JWS; the signature is random bytes (never verified)."""
     head = header or {"kid": str(uuid.uuid4()), "typ": "JWT", "alg": "RS256"}
     return ".".join(
         (
-            _b64url(json.dumps(head).encode()),
-            _b64url(json.dumps(claims).encode()),
-            _b64url(secrets.token_bytes(256)),
+            b64url_encode(json.dumps(head).encode()),
+            b64url_encode(json.dumps(claims).encode()),
+            b64url_encode(secrets.token_bytes(256)),
         )
     )
 
