@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from .. import jws
 from ..bodies import STATUS_ACTIVE, STATUS_DISABLED
 from ..tokens.endpoints import APPLICATIONS_TOKEN_SCOPE
 from . import contract
@@ -252,10 +253,10 @@ class WebexApi:
             "sub": ds["subject"],
             "iss": self.issuer(),
             "exp": now + int(ds["tokenLifetimeMinutes"]) * 60,
-            "com.cisco.datasource.url": ds["url"],
-            "com.cisco.datasource.schema.uuid": ds["schemaId"],
+            jws.CLAIM_URL: ds["url"],
+            jws.CLAIM_SCHEMA: ds["schemaId"],
             "iat": now,
-            "com.cisco.org.uuid": self.state.identity.org_uuid,
+            jws.CLAIM_ORG: self.state.identity.org_uuid,
             "jti": ds["nonce"],
         }
         return self.signer.sign(claims)
