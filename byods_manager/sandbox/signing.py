@@ -5,18 +5,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from typing import Any
 
 from ..errors import ConfigError
+from ..jws import b64url_encode
 
 MISSING_EXTRA = "byods sandbox needs the 'sandbox' extra: pip install 'byods-manager[sandbox]'"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _int_bytes(value: int) -> bytes:
@@ -57,8 +53,8 @@ class Signer:
             "use": "sig",
             "alg": "RS256",
             "kid": self.kid,
-            "n": _b64url(_int_bytes(numbers.n)),
-            "e": _b64url(_int_bytes(numbers.e)),
+            "n": b64url_encode(_int_bytes(numbers.n)),
+            "e": b64url_encode(_int_bytes(numbers.e)),
         }
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
@@ -68,11 +64,11 @@ class Signer:
         """A compact JWS with the header layout Webex uses (kid, typ, alg)."""
         header = {"kid": self.kid, "typ": "JWT", "alg": "RS256"}
         signing_input = (
-            _b64url(json.dumps(header, separators=(",", ":")).encode())
+            b64url_encode(json.dumps(header, separators=(",", ":")).encode())
             + "."
-            + _b64url(json.dumps(claims, separators=(",", ":")).encode())
+            + b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
         )
         signature = self._key.sign(
             signing_input.encode("ascii"), self._padding.PKCS1v15(), self._hashes.SHA256()
         )
-        return signing_input + "." + _b64url(signature)
+        return signing_input + "." + b64url_encode(signature)

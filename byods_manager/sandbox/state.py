@@ -6,7 +6,6 @@ atomically (0600: the file holds client secrets, tokens and the signing key).
 
 from __future__ import annotations
 
-import base64
 import secrets
 import threading
 import uuid
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fileio import atomic_write_json, read_json
+from ..jws import b64url_encode
 from ..tokens.endpoints import APPLICATIONS_TOKEN_SCOPE
 
 SERVICE_APP = "service_app"
@@ -29,8 +29,7 @@ STATE_VERSION = 1
 
 def spark_id(kind: str, raw: str) -> str:
     """The base64 ``ciscospark://us/KIND/raw`` form Webex uses for public ids."""
-    text = f"ciscospark://us/{kind}/{raw}".encode()
-    return base64.urlsafe_b64encode(text).rstrip(b"=").decode("ascii")
+    return b64url_encode(f"ciscospark://us/{kind}/{raw}".encode())
 
 
 def new_token() -> str:
