@@ -22,11 +22,6 @@ if TYPE_CHECKING:
     from ..models import Schema
 
 
-def build_client(app: AppContext) -> DataSourceClient:
-    """The library client for this invocation, with the per-base-URL schema cache."""
-    return app.client()
-
-
 def schema_map(app: AppContext, client: DataSourceClient) -> dict[str, Schema]:
     """Schema id -> schema for friendly names; an outage only costs the names."""
     from ..errors import ApiError, TransportError
@@ -84,7 +79,7 @@ def _as_validator(check: Callable[[str], Any]) -> Callable[[str], Any]:
     return proc
 
 
-def _pick_schema(app: AppContext, client: DataSourceClient) -> str:
+def _pick_schema(client: DataSourceClient) -> str:
     """A numbered pick-list of the live schemas with their service types."""
     from ..validation import validate_schema_id
 
@@ -111,7 +106,7 @@ def _expires_phrase(item: ItemResult) -> str:
     return "expires in " + format_remaining(item.expires_at - datetime.now(timezone.utc))
 
 
-def _echo_change(verb: str, app: AppContext, data_source: Any, as_json: bool) -> None:
+def _echo_change(verb: str, data_source: Any, as_json: bool) -> None:
     from .render import data_source_json, expiry_sentence, print_json
 
     if as_json:
@@ -130,7 +125,7 @@ def register(group: click.Group) -> None:
         """List the org's data sources with schema names and time until the JWS expires."""
         from .render import data_source_json, data_source_table, print_json
 
-        client = build_client(app)
+        client = app.client()
         data_sources = client.list()
         if as_json:
             print_json([data_source_json(ds) for ds in data_sources])
@@ -148,7 +143,7 @@ def register(group: click.Group) -> None:
         """Show every field of a data source and its decoded JWS header and claims."""
         from .render import data_source_detail, data_source_json, print_json
 
-        client = build_client(app)
+        client = app.client()
         data_source = client.get(data_source_id)
         if as_json:
             print_json(data_source_json(data_source, show_token=show_token))
@@ -196,7 +191,7 @@ def register(group: click.Group) -> None:
                 + ", ".join(f"--{name}" for name in missing)
                 + " (stdin is not a terminal, so byods cannot ask for them)"
             )
-        client = build_client(app)
+        client = app.client()
         prompts: dict[str, tuple[str, Callable[[str], Any]]] = {
             "url": ("Endpoint URL (https:// or wss://)", v.validate_url),
             "audience": ("Audience (aud)", v.validate_audience),
@@ -204,7 +199,7 @@ def register(group: click.Group) -> None:
         }
         for name in missing:
             if name == "schema-id":
-                values[name] = _pick_schema(app, client)
+                values[name] = _pick_schema(client)
             else:
                 text, check = prompts[name]
                 values[name] = click.prompt(text, value_proc=_as_validator(check), err=True)
@@ -216,7 +211,7 @@ def register(group: click.Group) -> None:
             nonce=nonce,
             lifetime_minutes=lifetime if lifetime is not None else 1440,
         )
-        _echo_change("Registered", app, created, as_json)
+        _echo_change("Registered", created, as_json)
 
     @group.command("update")
     @click.argument("data_source_id", metavar="ID")
@@ -244,7 +239,7 @@ def register(group: click.Group) -> None:
                 "nothing to update: give at least one of --url, --schema-id, --audience, "
                 "--subject, --nonce, --lifetime-minutes (to only renew the JWS, use `byods extend`)"
             )
-        updated = build_client(app).update(
+        updated = app.client().update(
             data_source_id,
             url=url,
             schema_id=schema_id,
@@ -253,7 +248,7 @@ def register(group: click.Group) -> None:
             lifetime_minutes=lifetime,
             nonce=nonce,
         )
-        _echo_change("Updated", app, updated, as_json)
+        _echo_change("Updated", updated, as_json)
 
     @group.command("extend")
     @click.argument("data_source_id", metavar="[ID]", required=False)
@@ -293,8 +288,8 @@ def register(group: click.Group) -> None:
             from ..validation import validate_data_source_id
 
             validate_data_source_id(data_source_id)
-            extended = build_client(app).extend(data_source_id, lifetime)
-            _echo_change("Extended", app, extended, as_json)
+            extended = app.client().extend(data_source_id, lifetime)
+            _echo_change("Extended", extended, as_json)
             return
 
         from ..bulk import extend_all
@@ -313,7 +308,7 @@ def register(group: click.Group) -> None:
             else:
                 click.echo(f"FAILED    {item.data_source_id}  {item.detail}")
 
-        result = extend_all(build_client(app), within, lifetime, on_result=show)
+        result = extend_all(app.client(), within, lifetime, on_result=show)
         if as_json:
             print_json(result.to_dict())
         else:
@@ -336,8 +331,8 @@ def register(group: click.Group) -> None:
         if reason is None:
             raise InputError("--reason is required: it is shown to the org's admin in Control Hub")
         validate_reason(reason)
-        disabled = build_client(app).disable(data_source_id, reason)
-        _echo_change("Disabled", app, disabled, as_json)
+        disabled = app.client().disable(data_source_id, reason)
+        _echo_change("Disabled", disabled, as_json)
 
     @group.command("enable")
     @click.argument("data_source_id", metavar="ID")
@@ -345,8 +340,8 @@ def register(group: click.Group) -> None:
     @pass_app
     def enable_command(app: AppContext, data_source_id: str, as_json: bool) -> None:
         """Set a disabled data source active again (this also renews its JWS)."""
-        enabled = build_client(app).enable(data_source_id)
-        _echo_change("Enabled", app, enabled, as_json)
+        enabled = app.client().enable(data_source_id)
+        _echo_change("Enabled", enabled, as_json)
 
     @group.command("delete")
     @click.argument("data_source_id", metavar="ID")
@@ -371,7 +366,7 @@ def register(group: click.Group) -> None:
                 abort=True,
                 err=True,
             )
-        build_client(app).delete(data_source_id)
+        app.client().delete(data_source_id)
         if as_json:
             print_json({"id": data_source_id, "deleted": True})
         else:

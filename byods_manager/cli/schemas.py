@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from .context import AppContext, pass_app
-from .datasources import build_client
 from .render import json_option
 
 
@@ -24,7 +23,7 @@ def register(group: click.Group) -> None:
         """List the available schemas (cached for a day)."""
         from .render import print_json, schema_table
 
-        schemas = build_client(app).list_schemas(refresh=refresh)
+        schemas = app.client().list_schemas(refresh=refresh)
         if as_json:
             print_json([schema.to_dict() for schema in schemas])
         else:
@@ -38,7 +37,7 @@ def register(group: click.Group) -> None:
         """Show one schema."""
         from .render import print_json, schema_detail
 
-        schema = build_client(app).get_schema(schema_id)
+        schema = app.client().get_schema(schema_id)
         if as_json:
             print_json(schema.to_dict())
         else:
