@@ -70,6 +70,7 @@ class FakeWebex:
     codes: dict[str, str] = field(default_factory=dict)  # code -> redirect_uri
     minted: list[dict[str, Any]] = field(default_factory=list)
     issue_refresh_token: bool = True
+    mint_status: int | None = None  # when set, the Applications API answers only this
 
     @property
     def base_url(self) -> str:
@@ -162,6 +163,8 @@ class FakeWebex:
 
     def _mint(self, request: Request) -> Response:
         bearer = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if self.mint_status is not None:
+            return _error(self.mint_status, "forced failure")
         if bearer not in self.personal_tokens | self.integration_access:
             return _error(401, "The request requires a valid access token.")
         body = request.get_json(silent=True) or {}

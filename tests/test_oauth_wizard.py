@@ -327,3 +327,26 @@ def test_a_broken_service_app_is_reported_not_retried_as_another_tier(
     with pytest.raises(ByodsError, match="serviceApp"):
         run_wizard(http, config, ScriptedPrompter(interactive=False))
     assert fake_webex.calls() == [MINT]
+
+
+def test_a_refreshed_integration_token_is_stored_even_if_the_applications_api_refuses_it(
+    fake_webex: FakeWebex, http: HttpClient, write_config: WriteConfig
+) -> None:
+    from byods_manager.tokens.store import TokenStore, default_store_path
+
+    old_refresh = fake_webex.new_integration_refresh()
+    config = write_config(integration(oauthRefreshToken=old_refresh))
+    fake_webex.mint_status = 403
+    prompter = ScriptedPrompter(["2", "personal-unknown-token"], confirm_answers=[False])
+    with pytest.raises(ByodsError, match="rejected"):
+        run_wizard(http, config, prompter)
+    assert fake_webex.calls() == [TOKEN, MINT, MINT]
+    (rotated,) = fake_webex.integration_refresh  # the old one stopped working when used
+    stored = TokenStore(default_store_path()).load().integrations[INTEGRATION_CLIENT_ID]
+    assert stored.refresh_token == rotated
+    assert stored.access_token in fake_webex.integration_access
+    # The token manager carries on with it, although the config still holds the old one.
+    fake_webex.mint_status = None
+    TokenManager.from_config(config, base_url=fake_webex.base_url).refresh(force=True)
+    stored = TokenStore(default_store_path()).load().integrations[INTEGRATION_CLIENT_ID]
+    assert stored.refresh_token == rotated

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ApiError, ByodsError, ConfigError
-from ..tokens.endpoints import TokenResponse, mint_service_app_token, refresh_grant
+from ..tokens.endpoints import TokenResponse, mint_service_app_token
 from .browser_flow import BrowserFlowSettings, run_browser_flow
 from .config_writer import update_token_config
 from .prompter import Prompter
@@ -141,26 +141,29 @@ class SetupWizard:
         return None
 
     def _refresh_integration(self, config: ProfileConfig) -> SetupResult | None:
-        """Tier 2: refresh the integration's token and check the result."""
+        """Tier 2: refresh the integration's token and check the result.
+
+        The token manager rotates it under the store lock and saves the new pair before
+        it is checked, so a refusal by the Applications API cannot lose it.
+        """
         manager = config.token_manager
         if not (manager.oauth_client_id and manager.oauth_client_secret):
             return None
-        refresh_token = self._stored_integration_refresh(config)
-        if not refresh_token:
-            return None
-        self.prompter.say("Refreshing the integration's token…")
+        from ..tokens.manager import TokenManager
+
+        token_manager = TokenManager(config, base_url=self.http.base_url)
         try:
-            tokens = refresh_grant(
-                self.http,
-                client_id=manager.oauth_client_id,
-                client_secret=manager.oauth_client_secret,
-                refresh_token=refresh_token,
-            )
+            tokens = token_manager.refresh_integration()
         except ApiError as exc:
             if exc.status not in REJECTED_STATUSES:
                 raise
             self.prompter.say(f"The integration's refresh token no longer works ({exc}).")
             return None
+        finally:
+            token_manager.close()
+        if tokens is None:
+            return None
+        self.prompter.say("Refreshed the integration's token.")
         minted = self._validate(config, tokens.access_token, "the refreshed integration token")
         if minted is None:
             return None
@@ -369,9 +372,3 @@ class SetupWizard:
         if entry is None or not entry.access_token or not entry.access_valid(threshold=60):
             return None
         return entry.access_token, entry.expires_at
-
-    def _stored_integration_refresh(self, config: ProfileConfig) -> str | None:
-        entry = self._stored_integration_entry(config)
-        if entry is None or not entry.refresh_usable():
-            return None
-        return entry.refresh_token

@@ -144,6 +144,23 @@ class TokenManager:
         mints a new service-app pair; it is saved, not wasted)."""
         return [self._check_service_app(), self._check_token_manager()]
 
+    def refresh_integration(self) -> TokenResponse | None:
+        """Rotate the integration's tokens now (the setup wizard's check of its refresh
+        token), under the store lock; the new pair is saved before it is returned.
+
+        None when no integration is configured or no usable refresh token is stored for
+        it. Raises what the token endpoint raises (an ApiError when it is refused).
+        """
+        client_id = self.config.token_manager.oauth_client_id
+        if not (client_id and self.config.token_manager.has_integration):
+            return None
+        with self.store.locked() as data:
+            self._reconcile_and_save(data)
+            integration = data.integrations.get(client_id)
+            if integration is None or not integration.refresh_usable():
+                return None
+            return self._chain.refresh_integration(data, lambda: self.store.save(data))
+
     def save_minted_tokens(self, response: TokenResponse) -> None:
         """Keep a service-app pair obtained elsewhere (e.g. by the setup wizard)."""
         with self.store.locked() as data:

@@ -301,15 +301,38 @@ class RefreshChain:
             return None
         self.notify("refreshing the integration token, then retrying the Applications API")
         try:
-            response = endpoints.refresh_grant(
-                self._http(),
-                client_id=manager.oauth_client_id,
-                client_secret=manager.oauth_client_secret or "",
-                refresh_token=integration.refresh_token,
-            )
+            response = self.refresh_integration(data, save)
         except ByodsError as exc:
             failures.append(_failure(3, label, exc))
             return None
+        bearer = (
+            response.access_token,
+            f"refreshed integration token {redact(response.access_token)}",
+        )
+        outcome, _status = self._tier2(entry, bearer, save, failures)
+        if outcome is None:
+            return None
+        return RefreshOutcome(3, outcome.expires_at, outcome.refresh_expires_at, outcome.token)
+
+    def refresh_integration(
+        self, data: StoreData, save: Callable[[], None]
+    ) -> endpoints.TokenResponse:
+        """Tier 3's first half: rotate the integration's tokens with its refresh token and
+        save the new pair before anything uses it.
+
+        The caller has checked that an integration is configured and that its stored
+        refresh token is usable. Raises what the token endpoint raises.
+        """
+        manager = self.config.token_manager
+        assert manager.oauth_client_id is not None
+        integration = data.integration(manager.oauth_client_id)
+        assert integration.refresh_token is not None
+        response = endpoints.refresh_grant(
+            self._http(),
+            client_id=manager.oauth_client_id,
+            client_secret=manager.oauth_client_secret or "",
+            refresh_token=integration.refresh_token,
+        )
         integration.set_pair(
             response.access_token,
             response.expires_at,
@@ -319,14 +342,7 @@ class RefreshChain:
         )
         integration.remember(manager.personal_access_token)
         save()
-        bearer = (
-            response.access_token,
-            f"refreshed integration token {redact(response.access_token)}",
-        )
-        outcome, _status = self._tier2(entry, bearer, save, failures)
-        if outcome is None:
-            return None
-        return RefreshOutcome(3, outcome.expires_at, outcome.refresh_expires_at, outcome.token)
+        return response
 
     def _store_pair(
         self,
