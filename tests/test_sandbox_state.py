@@ -12,6 +12,7 @@ import requests
 from byods_manager.errors import ConfigError
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
+from byods_manager.sandbox.state import load_state
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
@@ -119,3 +120,13 @@ def test_saved_lifetimes_survive_a_restart_unless_an_option_overrides_them(
     assert overridden.state.lifetimes.service_app == 120
     assert overridden.state.lifetimes.refresh == 3600
     assert Sandbox(state_file=state_file).state.lifetimes.service_app == 120
+
+
+def test_a_transaction_saves_only_when_its_block_finishes(tmp_path: Path) -> None:
+    state = load_state(tmp_path / "sandbox.json")
+    with state.transaction():
+        state.used_nonces.add("kept")
+    with pytest.raises(ValueError), state.transaction():
+        state.used_nonces.add("dropped")
+        raise ValueError("the change failed half-way")
+    assert json.loads((tmp_path / "sandbox.json").read_text())["usedNonces"] == ["kept"]

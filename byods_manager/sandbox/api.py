@@ -156,13 +156,12 @@ class WebexApi:
             raise HttpProblem(400, f"unsupported_grant_type: {grant or '(missing)'}")
         kind = self._client_kind(form)
         now = self.clock()
-        with self.state.lock:
+        with self.state.transaction():
             if grant == "authorization_code":
                 scopes = self._redeem_code(form, kind, now)
             else:
                 scopes = self._use_refresh_token(form, kind, now)
             answer = self.state.issue_pair(kind, scopes, now)
-            self.state.save()
         self.stats.bump(f"POST /access_token [{grant}:{kind}]")
         return Reply(200, answer)
 
@@ -209,9 +208,8 @@ class WebexApi:
             raise HttpProblem(
                 403, "The Service App is not authorized by a Full Admin of the target org."
             )
-        with self.state.lock:
+        with self.state.transaction():
             answer = self.state.issue_pair(SERVICE_APP, SERVICE_APP_SCOPES, self.clock())
-            self.state.save()
         return Reply(200, answer)
 
     # -- schemas --------------------------------------------------------------------------
@@ -282,7 +280,7 @@ class WebexApi:
         if find_schema(body["schemaId"]) is None:
             raise HttpProblem(400, f"Unknown schemaId {body['schemaId']}.")
         ident = self.state.identity
-        with self.state.lock:
+        with self.state.transaction():
             if body["nonce"] in self.state.used_nonces:
                 raise HttpProblem(409, "The nonce has already been used; send a new one.")
             ds: dict[str, Any] = {
@@ -302,7 +300,6 @@ class WebexApi:
             ds["jwsToken"] = self._sign(ds)
             self.state.data_sources[ds["id"]] = ds
             self.state.used_nonces.add(ds["nonce"])
-            self.state.save()
             return Reply(200, dict(ds))
 
     def update(self, request: Request, params: dict[str, str]) -> Reply:
@@ -313,7 +310,7 @@ class WebexApi:
             raise HttpProblem(400, problems[0], problems)
         body = {k: v for k, v in body.items() if v is not None}
         self._check_fields(body)
-        with self.state.lock:
+        with self.state.transaction():
             ds = self._find(params["id"])
             if "schemaId" in body and body["schemaId"] != ds["schemaId"]:
                 raise HttpProblem(400, "The schemaId of a data source cannot be changed.")
@@ -341,13 +338,11 @@ class WebexApi:
                 updated["jwsToken"] = self._sign(updated)
             self.state.used_nonces.add(updated["nonce"])
             self.state.data_sources[ds["id"]] = updated
-            self.state.save()
             return Reply(200, dict(updated))
 
     def delete(self, request: Request, params: dict[str, str]) -> Reply:
         self._require_service_app(request)
-        with self.state.lock:
+        with self.state.transaction():
             self._find(params["id"])
             del self.state.data_sources[params["id"]]
-            self.state.save()
         return Reply(204)

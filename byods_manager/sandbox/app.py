@@ -72,11 +72,10 @@ class Sandbox:
         self.log = log
         self.state = SandboxState() if state_file is None else load_state(Path(state_file))
         self.signer = Signer(self.state.signing_key_pem, self.state.signing_kid)
-        with self.state.lock:
+        with self.state.transaction():
             self.state.signing_key_pem = self.signer.private_pem
             self.state.signing_kid = self.signer.kid
             self.state.ensure_personal_token(time.time())
-            self.state.save()
         # Options given now win over the lifetimes saved in the state file; the rest stay.
         given = {
             "service_app": access_token_lifetime,
@@ -169,10 +168,9 @@ class Sandbox:
         """A ``token-config.json`` the sandbox accepts, with a fresh integration refresh token."""
         ident = self.state.identity
         now = time.time()
-        with self.state.lock:
+        with self.state.transaction():
             personal = self.state.ensure_personal_token(now)
             refresh = self.state.issue_refresh(INTEGRATION, DEFAULT_SCOPES[INTEGRATION], now)
-            self.state.save()
         return {
             "serviceApp": {
                 "appId": ident.app_id,
@@ -200,45 +198,40 @@ class Sandbox:
         """A valid access token of ``kind`` (service_app, integration, personal)."""
         if kind not in TOKEN_KINDS:
             raise ValueError(f"kind must be one of {TOKEN_KINDS}")
-        with self.state.lock:
+        with self.state.transaction():
             chosen = DEFAULT_SCOPES[kind] if scopes is None else scopes
             token, _ = self.state.issue_access(kind, chosen, time.time())
-            self.state.save()
         return token
 
     def issue_refresh_token(self, kind: str, scopes: list[str] | None = None) -> str:
         """A valid refresh token for the service app or the integration."""
         if kind not in (SERVICE_APP, INTEGRATION):
             raise ValueError("refresh tokens exist for service_app and integration only")
-        with self.state.lock:
+        with self.state.transaction():
             chosen = DEFAULT_SCOPES[kind] if scopes is None else scopes
             refresh = self.state.issue_refresh(kind, chosen, time.time())
-            self.state.save()
         return refresh
 
     def expire_access_tokens(self, kind: str | None = None) -> int:
         """Make every current access token of ``kind`` (None: all) expired. Returns the count."""
-        with self.state.lock:
+        with self.state.transaction():
             count = self.state.expire_access_tokens(kind, time.time())
-            self.state.save()
         return count
 
     def revoke_tokens(self, kind: str | None = None, refresh: bool = True) -> int:
         """Revoke access tokens of ``kind`` and, with ``refresh``, its refresh tokens too."""
-        with self.state.lock:
+        with self.state.transaction():
             count = self.state.revoke_tokens(kind, refresh)
-            self.state.save()
         return count
 
     def set_lifetimes(self, **seconds: int) -> dict[str, int]:
         """Lifetimes (seconds) for tokens issued from now on: service_app, integration,
         personal, refresh."""
-        with self.state.lock:
+        with self.state.transaction():
             for name, value in seconds.items():
                 if name not in ("service_app", "integration", "personal", "refresh"):
                     raise ValueError(f"unknown lifetime {name!r}")
                 setattr(self.state.lifetimes, name, int(value))
-            self.state.save()
             return dict(vars(self.state.lifetimes))
 
     def add_fault(
@@ -269,10 +262,9 @@ class Sandbox:
         self.faults.clear()
         self.stats.clear()
         if data:
-            with self.state.lock:
+            with self.state.transaction():
                 self.state.data_sources.clear()
                 self.state.used_nonces.clear()
-                self.state.save()
 
     def stats_snapshot(self) -> dict[str, Any]:
         with self.state.lock:

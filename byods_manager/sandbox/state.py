@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,6 +220,13 @@ class SandboxState:
         state.signing_key_pem = key.get("pem")
         state.signing_kid = key.get("kid")
         return state
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock while the block changes the state; save if it finishes normally."""
+        with self.lock:
+            yield
+            self.save()
 
     def save(self) -> None:
         """Write the state file, if there is one (callers hold the lock)."""
