@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -69,3 +70,25 @@ def test_bad_input_exits_2_with_one_line(
 
 def test_there_are_at_least_15_distinct_cases() -> None:
     assert len({tuple(args) for args in BAD_INPUTS.values()}) >= 15
+
+
+ID_COMMANDS = {
+    "show": ["show", "{id}"],
+    "update": ["update", "{id}", "--audience", "a"],
+    "extend": ["extend", "{id}"],
+    "disable": ["disable", "{id}", "--reason", "r"],
+    "enable": ["enable", "{id}"],
+    "delete": ["delete", "{id}", "--yes"],
+}
+
+
+@pytest.mark.parametrize("template", list(ID_COMMANDS.values()), ids=list(ID_COMMANDS))
+def test_a_bad_id_is_reported_before_the_config_is_read(
+    run_cli: Callable[..., Result], tmp_path: Path, template: list[str]
+) -> None:
+    missing_config = tmp_path / "no-such-config.json"
+    args = [arg.format(id="../admin") for arg in template]
+    result = run_cli(["--config", str(missing_config), *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("Error: the data source ID '../admin' contains '/'")
+    assert str(missing_config) not in result.stderr

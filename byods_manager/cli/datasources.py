@@ -33,6 +33,29 @@ def schema_map(app: AppContext, client: DataSourceClient) -> dict[str, Schema]:
         return {}
 
 
+def _checked_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Validate the ID while parsing, before any config is read or request sent.
+
+    The InputError passes through click's parser to the `byods` group, which prints
+    it as the usual one "Error: ..." line and exits 2.
+    """
+    from ..validation import validate_data_source_id
+
+    if value is None or ctx.resilient_parsing:
+        return value
+    return validate_data_source_id(value)
+
+
+def _id_argument(required: bool = True) -> Callable[[F], F]:
+    """The data-source ID argument of a command, validated while parsing."""
+    return click.argument(
+        "data_source_id",
+        metavar="ID" if required else "[ID]",
+        required=required,
+        callback=_checked_id,
+    )
+
+
 def _data_source_options(required_note: str) -> Callable[[F], F]:
     options = [
         click.option("--url", metavar="URL", help=f"Endpoint (https:// or wss://){required_note}."),
@@ -135,7 +158,7 @@ def register(group: click.Group) -> None:
         click.echo(data_source_table(data_sources, schemas))
 
     @group.command("show")
-    @click.argument("data_source_id", metavar="ID")
+    @_id_argument()
     @click.option("--show-token", is_flag=True, help="Also print the raw jwsToken (a secret).")
     @json_option
     @pass_app
@@ -214,7 +237,7 @@ def register(group: click.Group) -> None:
         _echo_change("Registered", created, as_json)
 
     @group.command("update")
-    @click.argument("data_source_id", metavar="ID")
+    @_id_argument()
     @_data_source_options(" (unchanged when omitted)")
     @json_option
     @pass_app
@@ -230,9 +253,6 @@ def register(group: click.Group) -> None:
         as_json: bool,
     ) -> None:
         """Change a data source. Everything not given is kept; a new nonce is always sent."""
-        from ..validation import validate_data_source_id
-
-        validate_data_source_id(data_source_id)
         lifetime = _lifetime(lifetime_minutes)
         if all(x is None for x in (url, schema_id, audience, subject, nonce, lifetime)):
             raise InputError(
@@ -251,7 +271,7 @@ def register(group: click.Group) -> None:
         _echo_change("Updated", updated, as_json)
 
     @group.command("extend")
-    @click.argument("data_source_id", metavar="[ID]", required=False)
+    @_id_argument(required=False)
     @click.option("--all", "extend_every", is_flag=True, help="Extend every data source.")
     @click.option(
         "--if-expiring-within",
@@ -285,9 +305,6 @@ def register(group: click.Group) -> None:
         lifetime = _lifetime(lifetime_minutes)
         if not extend_every:
             assert data_source_id is not None
-            from ..validation import validate_data_source_id
-
-            validate_data_source_id(data_source_id)
             extended = app.client().extend(data_source_id, lifetime)
             _echo_change("Extended", extended, as_json)
             return
@@ -317,7 +334,7 @@ def register(group: click.Group) -> None:
             ctx.exit(1)
 
     @group.command("disable")
-    @click.argument("data_source_id", metavar="ID")
+    @_id_argument()
     @click.option("--reason", metavar="TEXT", help="Why; shown to the org's admin in Control Hub.")
     @json_option
     @pass_app
@@ -325,9 +342,8 @@ def register(group: click.Group) -> None:
         app: AppContext, data_source_id: str, reason: str | None, as_json: bool
     ) -> None:
         """Stop Webex sending data to a data source (--reason is required)."""
-        from ..validation import validate_data_source_id, validate_reason
+        from ..validation import validate_reason
 
-        validate_data_source_id(data_source_id)
         if reason is None:
             raise InputError("--reason is required: it is shown to the org's admin in Control Hub")
         validate_reason(reason)
@@ -335,7 +351,7 @@ def register(group: click.Group) -> None:
         _echo_change("Disabled", disabled, as_json)
 
     @group.command("enable")
-    @click.argument("data_source_id", metavar="ID")
+    @_id_argument()
     @json_option
     @pass_app
     def enable_command(app: AppContext, data_source_id: str, as_json: bool) -> None:
@@ -344,7 +360,7 @@ def register(group: click.Group) -> None:
         _echo_change("Enabled", enabled, as_json)
 
     @group.command("delete")
-    @click.argument("data_source_id", metavar="ID")
+    @_id_argument()
     @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
     @json_option
     @pass_app
@@ -352,10 +368,8 @@ def register(group: click.Group) -> None:
         app: AppContext, data_source_id: str, assume_yes: bool, as_json: bool
     ) -> None:
         """Delete a data source. Asks first on a terminal; elsewhere requires --yes."""
-        from ..validation import validate_data_source_id
         from .render import print_json
 
-        validate_data_source_id(data_source_id)
         if not assume_yes:
             if not stdin_is_interactive():
                 raise InputError(
