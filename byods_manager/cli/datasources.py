@@ -120,13 +120,11 @@ def _pick_schema(client: DataSourceClient) -> str:
 
 
 def _expires_phrase(item: ItemResult) -> str:
-    from datetime import datetime, timezone
-
-    from ..durations import format_remaining
+    from .render import remaining
 
     if item.expires_at is None:
         return "expiry unknown"
-    return "expires in " + format_remaining(item.expires_at - datetime.now(timezone.utc))
+    return "expires in " + remaining(item.expires_at)
 
 
 def _echo_change(verb: str, data_source: Any, as_json: bool) -> None:

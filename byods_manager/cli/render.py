@@ -34,14 +34,17 @@ def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
     return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
 
 
-def expires_in(data_source: DataSource, now: datetime | None = None) -> str:
-    """``11h 58m``, ``EXPIRED``, or ``-`` when the JWS carries no expiry."""
+def remaining(expires_at: datetime, now: datetime | None = None) -> str:
+    """Time left until ``expires_at``: ``11h 58m``, or ``EXPIRED`` once it has passed."""
     from ..durations import format_remaining
 
+    return format_remaining(expires_at - (now or datetime.now(timezone.utc)))
+
+
+def expires_in(data_source: DataSource, now: datetime | None = None) -> str:
+    """``11h 58m``, ``EXPIRED``, or ``-`` when the JWS carries no expiry."""
     expires = data_source.expires_at
-    if expires is None:
-        return "-"
-    return format_remaining(expires - (now or datetime.now(timezone.utc)))
+    return "-" if expires is None else remaining(expires, now)
 
 
 def expiry_sentence(data_source: DataSource, now: datetime | None = None) -> str:
