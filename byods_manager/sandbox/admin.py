@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .faults import Fault
 from .protocol import HttpProblem, Reply, Request
+from . import state
 from .state import INTEGRATION, PERSONAL, SERVICE_APP
 
 if TYPE_CHECKING:
@@ -35,13 +36,8 @@ KIND_NAMES = {
     "integration": INTEGRATION,
     "personal": PERSONAL,
 }
-LIFETIME_NAMES = {
-    "serviceApp": "service_app",
-    "service_app": "service_app",
-    "integration": "integration",
-    "personal": "personal",
-    "refresh": "refresh",
-}
+# The Lifetimes fields, plus the camelCase spelling the other controls accept.
+LIFETIME_NAMES = {"serviceApp": SERVICE_APP, **{name: name for name in state.LIFETIME_NAMES}}
 
 
 def kind_from(value: Any) -> str | None:

@@ -20,6 +20,7 @@ from .protocol import Stats
 from .signing import Signer
 from .state import (
     INTEGRATION,
+    LIFETIME_NAMES,
     PERSONAL_SCOPES,
     SERVICE_APP,
     SERVICE_APP_SCOPES,
@@ -229,7 +230,7 @@ class Sandbox:
         personal, refresh."""
         with self.state.transaction():
             for name, value in seconds.items():
-                if name not in ("service_app", "integration", "personal", "refresh"):
+                if name not in LIFETIME_NAMES:
                     raise ValueError(f"unknown lifetime {name!r}")
                 setattr(self.state.lifetimes, name, int(value))
             return dict(vars(self.state.lifetimes))

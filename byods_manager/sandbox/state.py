@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class Lifetimes:
 
     def access(self, kind: str) -> int:
         return int(getattr(self, kind))
+
+
+LIFETIME_NAMES = tuple(item.name for item in fields(Lifetimes))
 
 
 @dataclass
