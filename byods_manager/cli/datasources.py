@@ -279,9 +279,9 @@ def register(group: click.Group) -> None:
     )
     @click.option("--lifetime-minutes", metavar="N", help="New JWS lifetime, 1..1440.")
     @json_option
-    @click.pass_context
+    @pass_app
     def extend_command(
-        ctx: click.Context,
+        app: AppContext,
         data_source_id: str | None,
         extend_every: bool,
         window: str | None,
@@ -294,42 +294,37 @@ def register(group: click.Group) -> None:
         per data source and a summary; exits 1 if any failed. Disabled data sources are
         skipped (`byods enable` renews their JWS).
         """
-        app = ctx.find_object(AppContext)
-        assert app is not None
         if extend_every == (data_source_id is not None):
             raise InputError("give either a data source ID or --all")
         if window is not None and not extend_every:
             raise InputError("--if-expiring-within only applies with --all")
         lifetime = _lifetime(lifetime_minutes)
-        if not extend_every:
-            assert data_source_id is not None
+        if data_source_id is not None:  # and not --all
             extended = app.client().extend(data_source_id, lifetime)
             _echo_change("Extended", extended, as_json)
             return
 
-        from ..bulk import extend_all
+        from ..bulk import EXTENDED, SKIPPED, extend_all
         from ..durations import parse_duration
         from .render import print_json
 
         within = parse_duration(window) if window is not None else None
 
         def show(item: ItemResult) -> None:
-            if as_json:
-                return
-            if item.outcome == "extended":
+            if item.outcome == EXTENDED:
                 click.echo(f"extended  {item.data_source_id}  ({_expires_phrase(item)})")
-            elif item.outcome == "skipped":
+            elif item.outcome == SKIPPED:
                 click.echo(f"skipped   {item.data_source_id}  ({item.detail})")
             else:
                 click.echo(f"FAILED    {item.data_source_id}  {item.detail}")
 
-        result = extend_all(app.client(), within, lifetime, on_result=show)
+        result = extend_all(app.client(), within, lifetime, on_result=None if as_json else show)
         if as_json:
             print_json(result.to_dict())
         else:
             click.echo(result.summary())
         if not result.ok:
-            ctx.exit(1)
+            click.get_current_context().exit(1)
 
     @group.command("disable")
     @_id_argument()
