@@ -195,6 +195,7 @@ def register(group: click.Group) -> None:
             --audience MyApp --subject callAudioData
         """
         from .. import validation as v
+        from ..bodies import DEFAULT_LIFETIME_MINUTES
 
         lifetime = _lifetime(lifetime_minutes)
         values: dict[str, str | None] = {
@@ -230,7 +231,7 @@ def register(group: click.Group) -> None:
             audience=str(values["audience"]),
             subject=str(values["subject"]),
             nonce=nonce,
-            lifetime_minutes=lifetime if lifetime is not None else 1440,
+            lifetime_minutes=lifetime if lifetime is not None else DEFAULT_LIFETIME_MINUTES,
         )
         _echo_change("Registered", created, as_json)
 
