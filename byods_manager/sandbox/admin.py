@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import state
 from .faults import Fault
 from .protocol import HttpProblem, Reply, Request
-from . import state
 from .state import INTEGRATION, PERSONAL, SERVICE_APP
 
 if TYPE_CHECKING:
