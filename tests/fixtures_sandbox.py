@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -53,18 +52,12 @@ RunByods = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def run_byods() -> RunByods:
-    def run(
-        *args: str, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        full_env = dict(os.environ)
-        full_env.update(env or {})
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "byods_manager", *args],
             capture_output=True,
             text=True,
-            env=full_env,
-            timeout=timeout,
-            input=input,
+            timeout=60,
             check=False,
         )
 
