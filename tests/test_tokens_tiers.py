@@ -353,3 +353,22 @@ def test_a_store_without_config_fingerprints_keeps_the_config_value_known(
     for _ in range(ROTATIONS):
         assert manager_for(config, tokens_fake).refresh(force=True).tier == 1
     assert service_entry(tokens_store)["refreshToken"] in tokens_fake.sa_refresh_valid
+
+
+def test_status_shows_the_token_manager_token_the_chain_would_use(
+    tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
+) -> None:
+    tokens_fake.integ_refresh_valid.add(INTEG_REFRESH)
+    manager_for(tokens_config(integration=True), tokens_fake).get_token()  # integration kept
+    new_pat = "pat-new-one-SECRETX-9999"
+    config = tokens_config(integration=True, pat=new_pat)
+    tier2 = manager_for(config, tokens_fake).status().tiers[2]
+    assert (tier2.source, tier2.prefix) == ("personalAccessToken (config)", "pat-ne…")
+    tokens_fake.bearers_valid.add(new_pat)
+    tokens_fake.sa_refresh_valid.clear()
+    tokens_fake.log.clear()
+    manager_for(config, tokens_fake).refresh(force=True)
+    assert tokens_fake.log[-1] == (
+        "mint",
+        {"bearer": new_pat, "path": "/applications/app-123/token"},
+    )

@@ -14,7 +14,7 @@ from typing import Any
 from ..secrets import redact
 from .config import ProfileConfig
 from .store import StoreData, TokenEntry
-from .tiers import TIER_NAMES
+from .tiers import TIER_NAMES, token_manager_bearer
 
 WARN_DAYS = 14
 DAY = 86400.0
@@ -186,14 +186,15 @@ def build_status(
         "token-manager token (personal access token or integration access token)",
         bool(pat or integration.access_token),
     )
-    if integration.access_token and integration.access_valid(threshold, current):
-        mint.prefix = redact(integration.access_token)
-        mint.expires_at = integration.expires_at
-        mint.source = "integration (store)"
-    elif pat:
+    bearer = token_manager_bearer(config, data, threshold, current)
+    if bearer is not None and bearer[0] == pat:
         mint.prefix = redact(pat)
         mint.source = "personalAccessToken (config)"
         mint.note = "personal access tokens last 12 hours; expiry is not recorded"
+    elif bearer is not None:
+        mint.prefix = redact(bearer[0])
+        mint.expires_at = integration.expires_at
+        mint.source = "integration (store)"
     elif integration.access_token:
         mint.prefix = redact(integration.access_token)
         mint.expires_at = integration.expires_at

@@ -123,7 +123,7 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
 
 
 def token_manager_bearer(
-    config: ProfileConfig, data: StoreData, threshold: float
+    config: ProfileConfig, data: StoreData, threshold: float, now: float | None = None
 ) -> tuple[str, str] | None:
     """The token that authorizes the Applications API, with a label for messages.
 
@@ -135,7 +135,7 @@ def token_manager_bearer(
     integration = (
         data.integrations.get(manager.oauth_client_id) if manager.oauth_client_id else None
     )
-    integration_valid = integration is not None and integration.access_valid(threshold)
+    integration_valid = integration is not None and integration.access_valid(threshold, now)
     if pat and (integration is None or not integration.knows(pat) or not integration_valid):
         return pat, f"personal access token {redact(pat)}"
     if integration is not None and integration_valid and integration.access_token:
