@@ -28,19 +28,6 @@ from typing import IO, Any
 
 COMMAND_TIMEOUT = 90.0
 DEMO_SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"  # voice virtual agent over gRPC
-STEP_KEYS = (
-    "token-status",
-    "schemas",
-    "register",
-    "list",
-    "show",
-    "extend",
-    "disable",
-    "enable",
-    "token-refresh",
-    "auth-setup",
-    "delete",
-)
 
 
 class StepFailed(Exception):
@@ -317,27 +304,28 @@ class Demo:
             raise StepFailed("the data source is still listed after delete")
 
 
-def steps(demo: Demo) -> list[tuple[str, str, Callable[[], None]]]:
-    return [
-        ("token-status", "Token status (which refresh tiers are configured)", demo.token_status),
-        ("schemas", "Schemas Webex publishes", demo.schemas),
-        ("register", "Register a data source", demo.register),
-        ("list", "List data sources", demo.list),
-        ("show", "Show it, with the decoded JWS", demo.show),
-        ("extend", "Extend it (fresh nonce, new JWS)", demo.extend),
-        ("disable", "Disable it with a reason", demo.disable),
-        ("enable", "Enable it again", demo.enable),
-        ("token-refresh", "Refresh the service-app token by hand", demo.token_refresh),
-        ("auth-setup", "OAuth wizard, non-interactively", demo.auth_setup),
-        ("delete", "Delete the data source", demo.delete),
-    ]
+# The steps between starting and stopping the sandbox: key (for --inject-fault-before),
+# title, action.
+STEPS: tuple[tuple[str, str, Callable[[Demo], None]], ...] = (
+    ("token-status", "Token status (which refresh tiers are configured)", Demo.token_status),
+    ("schemas", "Schemas Webex publishes", Demo.schemas),
+    ("register", "Register a data source", Demo.register),
+    ("list", "List data sources", Demo.list),
+    ("show", "Show it, with the decoded JWS", Demo.show),
+    ("extend", "Extend it (fresh nonce, new JWS)", Demo.extend),
+    ("disable", "Disable it with a reason", Demo.disable),
+    ("enable", "Enable it again", Demo.enable),
+    ("token-refresh", "Refresh the service-app token by hand", Demo.token_refresh),
+    ("auth-setup", "OAuth wizard, non-interactively", Demo.auth_setup),
+    ("delete", "Delete the data source", Demo.delete),
+)
+STEP_KEYS = tuple(key for key, _, _ in STEPS)
 
 
 def run_demo(workdir: Path, out: IO[str], inject_fault_before: str | None = None) -> int:
     demo = Demo(workdir, out, inject_fault_before)
     demo.prepare_environment()
-    plan = steps(demo)
-    total = len(plan) + 2
+    total = len(STEPS) + 2
     demo.say("byods-manager demo: the main job against a local Webex sandbox")
     demo.say("(no Webex account, no credentials, nothing leaves this machine)")
     failed: str | None = None
@@ -347,14 +335,14 @@ def run_demo(workdir: Path, out: IO[str], inject_fault_before: str | None = None
             demo.say(indent(demo.start_sandbox()))
         except StepFailed as exc:
             failed = f"Step 1/{total} (Start the Webex sandbox): {exc}"
-        for number, (key, title, action) in enumerate(plan, start=2):
+        for number, (key, title, action) in enumerate(STEPS, start=2):
             if failed:
                 break
             demo.say(f"\n== Step {number}/{total}: {title} ==")
             if key == inject_fault_before:
                 demo.inject_fault()
             try:
-                action()
+                action(demo)
             except (StepFailed, subprocess.TimeoutExpired, OSError, ValueError) as exc:
                 failed = f"Step {number}/{total} ({title}): {exc}"
     finally:
