@@ -1,8 +1,10 @@
 """Extend every data source of an org, continuing past individual failures.
 
 Disabled data sources are skipped: Webex sends them no data, and `byods enable`
-renews their JWS anyway (it sends a fresh nonce). A data source whose expiry cannot
-be read from its JWS is extended whatever the window, because not knowing is riskier.
+renews their JWS anyway (it sends a fresh nonce). Webex's list items carry no
+status, so "disabled" is usually learned from the GET that extending starts with,
+and then no PUT follows. A data source whose expiry cannot be read from its JWS is
+extended whatever the window, because not knowing is riskier.
 """
 
 from __future__ import annotations
@@ -79,7 +81,10 @@ class BulkResult:
 
 
 def skip_reason(data_source: DataSource, within: timedelta | None, now: datetime) -> str | None:
-    """Why ``data_source`` needs no extension now, or None when it should be extended."""
+    """Why ``data_source`` needs no extension now, or None when it should be extended.
+
+    A list item without a status is not known to be disabled here; see :func:`extend_all`.
+    """
     if data_source.is_disabled:
         return "disabled"
     expires = data_source.expires_at
@@ -108,7 +113,7 @@ def extend_all(
             item = ItemResult(data_source.id, SKIPPED, reason, data_source.expires_at)
         else:
             try:
-                extended = client.extend(data_source.id, lifetime_minutes)
+                extended = client.extend(data_source.id, lifetime_minutes, skip_disabled=True)
             except AuthRequiredError:
                 raise
             except ByodsError as exc:
@@ -116,7 +121,8 @@ def extend_all(
                     data_source.id, FAILED, str(exc), tracking_id=getattr(exc, "tracking_id", None)
                 )
             else:
-                item = ItemResult(data_source.id, EXTENDED, "", extended.expires_at)
+                outcome, detail = (SKIPPED, "disabled") if extended.is_disabled else (EXTENDED, "")
+                item = ItemResult(data_source.id, outcome, detail, extended.expires_at)
         result.results.append(item)
         if on_result is not None:
             on_result(item)

@@ -201,16 +201,27 @@ class DataSourceClient:
             **changed,
         )
 
-    def extend(self, data_source_id: str, lifetime_minutes: int | None = None) -> DataSource:
-        """Renew the JWS: one GET, one PUT changing only the nonce (and the lifetime if given)."""
+    def extend(
+        self,
+        data_source_id: str,
+        lifetime_minutes: int | None = None,
+        *,
+        skip_disabled: bool = False,
+    ) -> DataSource:
+        """Renew the JWS: one GET, one PUT changing only the nonce (and the lifetime if given).
+
+        With ``skip_disabled``, a data source that the GET shows disabled is returned as
+        it is, without a PUT or an audit line (its ``is_disabled`` tells the caller).
+        """
         data_source_id = validate_data_source_id(data_source_id)
         lifetime = validate_lifetime(lifetime_minutes) if lifetime_minutes is not None else None
-        return self._modify(
-            "extend",
-            data_source_id,
-            lambda current: extend_body(current, self._new_nonce(), lifetime),
-            tokenLifetimeMinutes=lifetime,
-        )
+
+        def build_body(current: DataSource) -> dict[str, Any] | None:
+            if skip_disabled and current.is_disabled:
+                return None
+            return extend_body(current, self._new_nonce(), lifetime)
+
+        return self._modify("extend", data_source_id, build_body, tokenLifetimeMinutes=lifetime)
 
     def disable(self, data_source_id: str, reason: str) -> DataSource:
         """Stop Webex sending data; ``reason`` is shown to the org's admin in Control Hub."""
@@ -260,14 +271,20 @@ class DataSourceClient:
         self,
         operation: str,
         data_source_id: str,
-        build_body: Callable[[DataSource], dict[str, Any]],
+        build_body: Callable[[DataSource], dict[str, Any] | None],
         **fields: Any,
     ) -> DataSource:
-        """GET the current data source, PUT the body built from it, audit the outcome."""
+        """GET the current data source, PUT the body built from it, audit the outcome.
+
+        A ``build_body`` that returns None means "leave it": the GET's data source is
+        returned and nothing else is sent or audited.
+        """
         path = item_path(data_source_id)
         try:
             current = self._get(data_source_id)
             body = build_body(current)
+            if body is None:
+                return current
             response = self._request("PUT", path, "Data source", data_source_id, json=body)
             updated = DataSource.from_api(_object(response, path))
         except InputError:

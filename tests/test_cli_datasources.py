@@ -440,3 +440,37 @@ def test_429_is_waited_out_with_a_visible_note(httpserver: HTTPServer, run_cli: 
     assert json.loads(result.stdout) == []
     assert "rate limited, waiting 1s" in result.stderr
     assert len(httpserver.log) == 2
+
+
+def test_extend_all_skips_a_disabled_source_that_the_thin_list_does_not_show(
+    httpserver: HTTPServer, run_cli: RunCli, default_audit_file: Path
+) -> None:
+    """Real list items carry no status: "disabled" is only known from the item's GET."""
+    active = data_source_payload(expires_in=3600)
+    off = data_source_payload(status="disabled", error_message="paused", expires_in=3600)
+    thin_keys = data_source_payload(thin=True).keys()
+    thin_items = [{key: full[key] for key in thin_keys} for full in (active, off)]
+    assert all("status" not in item for item in thin_items)
+    httpserver.expect_request("/v1/dataSources/", method="GET").respond_with_json(
+        {"items": thin_items}
+    )
+    for full in (active, off):
+        path = f"/v1/dataSources/{full['id']}"
+        httpserver.expect_request(path, method="GET").respond_with_json(full)
+        httpserver.expect_request(path, method="PUT").respond_with_json(full)
+
+    result = run_cli(["extend", "--all"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"skipped   {off['id']}  (disabled)" in lines
+    assert any(line.startswith("extended") and active["id"] in line for line in lines)
+    assert lines[-1] == "1 extended, 1 skipped, 0 failed"
+    assert [(r.method, r.path) for r, _ in httpserver.log] == [
+        ("GET", "/v1/dataSources/"),
+        ("GET", f"/v1/dataSources/{active['id']}"),
+        ("PUT", f"/v1/dataSources/{active['id']}"),
+        ("GET", f"/v1/dataSources/{off['id']}"),
+    ]
+    outcomes = [(e["dataSourceId"], e["outcome"]) for e in read_audit(default_audit_file)]
+    assert outcomes == [(active["id"], "success")]
