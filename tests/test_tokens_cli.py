@@ -249,3 +249,20 @@ def test_token_manager_script_prints_the_status_and_exits_2_on_bad_config(
     failed = _script("token_manager.py", "--config", str(bad))
     assert failed.returncode == 2
     assert "$.serviceApp.clientSecret" in failed.stderr
+
+
+def test_token_status_check_failure_lists_only_the_tiers_it_tried(
+    tokens_fake: FakeWebexTokens,
+    tokens_store: Path,
+    tokens_config: Callable[..., Path],
+    run_cli: RunCli,
+) -> None:
+    access, refresh = tokens_fake.new_service_pair()
+    seed_store(tokens_store, access=access, expires_at=time.time() + 24 * HOUR, refresh=refresh)
+    args = [*base_args(tokens_config(), tokens_fake), "token", "status", "--check", "--json"]
+    result = run_cli(args)  # the personal token is refused: the second check fails
+    assert result.exit_code == 3
+    first, second = json.loads(result.stdout)["checks"]
+    assert first["ok"] and not second["ok"]
+    assert "- tier 2 (Applications API" in second["detail"]
+    assert "tier 0" not in second["detail"] and "tier 1" not in second["detail"]

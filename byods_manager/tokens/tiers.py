@@ -172,18 +172,18 @@ class RefreshChain:
         """Try tiers ``start_tier``..3 in order; raise when all fail.
 
         Raises AuthRequiredError when every failure was definitive (a person must act),
-        a plain ByodsError when some were temporary (network, 5xx, 429).
+        a plain ByodsError when some were temporary (network, 5xx, 429). Its list of
+        reasons names only the tiers this run considered.
         """
         service = self.config.service_app
         entry = data.service_app(service.store_key)
-        failures: list[_Failure] = [_Failure(0, self._tier0_reason(entry, forced), True)]
+        failures: list[_Failure] = []
 
         if start_tier <= 1:
+            failures.append(_Failure(0, self._tier0_reason(entry, forced), True))
             outcome = self._tier1(entry, save, failures)
             if outcome is not None:
                 return outcome
-        else:
-            failures.append(_Failure(1, "tier 1 (service-app refresh token): skipped", True))
 
         bearer = token_manager_bearer(self.config, data, self.threshold)
         needs_tier3 = bearer is None
