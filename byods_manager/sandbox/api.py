@@ -48,13 +48,11 @@ class WebexApi:
         signer: Signer,
         issuer: Callable[[], str],
         stats: Stats,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.state = state
         self.signer = signer
         self.issuer = issuer
         self.stats = stats
-        self.clock = clock
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         for method, template, handler in (
             ("GET", "/authorize", self.authorize),
@@ -93,7 +91,7 @@ class WebexApi:
             raise HttpProblem(401, NO_TOKEN)
         with self.state.lock:
             record = self.state.access_tokens.get(token)
-            if record is None or not record.valid(self.clock()):
+            if record is None or not record.valid(time.time()):
                 raise HttpProblem(401, NO_TOKEN)
             return record.kind, list(record.scopes)
 
@@ -131,7 +129,7 @@ class WebexApi:
                 ident.integration_client_id,
                 redirect_uri,
                 scopes,
-                self.clock() + AUTH_CODE_LIFETIME,
+                time.time() + AUTH_CODE_LIFETIME,
             )
         params = {"code": code}
         if "state" in query:
@@ -155,7 +153,7 @@ class WebexApi:
         if grant not in ("authorization_code", "refresh_token"):
             raise HttpProblem(400, f"unsupported_grant_type: {grant or '(missing)'}")
         kind = self._client_kind(form)
-        now = self.clock()
+        now = time.time()
         with self.state.transaction():
             if grant == "authorization_code":
                 scopes = self._redeem_code(form, kind, now)
@@ -209,7 +207,7 @@ class WebexApi:
                 403, "The Service App is not authorized by a Full Admin of the target org."
             )
         with self.state.transaction():
-            answer = self.state.issue_pair(SERVICE_APP, SERVICE_APP_SCOPES, self.clock())
+            answer = self.state.issue_pair(SERVICE_APP, SERVICE_APP_SCOPES, time.time())
         return Reply(200, answer)
 
     # -- schemas --------------------------------------------------------------------------
@@ -245,7 +243,7 @@ class WebexApi:
             return Reply(200, dict(self._find(params["id"])))
 
     def _sign(self, ds: dict[str, Any]) -> str:
-        now = int(self.clock())
+        now = int(time.time())
         claims = {
             "aud": ds["audience"],
             "sub": ds["subject"],

@@ -255,9 +255,6 @@ class Sandbox:
     def set_latency(self, ms: float) -> None:
         self.faults.latency_seconds = max(0.0, float(ms)) / 1000.0
 
-    def clear_faults(self) -> None:
-        self.faults.clear()
-
     def reset(self, data: bool = False) -> None:
         """Forget faults, latency and counters; with ``data``, data sources and nonces too."""
         self.faults.clear()

@@ -45,8 +45,6 @@ def _type_ok(value: Any, expected: str) -> bool:
         return isinstance(value, str)
     if expected == "number":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if expected == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
     return True
 
 

@@ -117,5 +117,5 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if payload and self.command != "HEAD":
+        if payload:
             self.wfile.write(payload)
