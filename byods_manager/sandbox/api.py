@@ -227,9 +227,7 @@ class WebexApi:
 
     def list_data_sources(self, request: Request, _: dict[str, str]) -> Reply:
         self._require_service_app(request)
-        with self.state.lock:
-            items = [dict(ds) for ds in self.state.data_sources.values()]
-        return Reply(200, {"items": items})
+        return Reply(200, {"items": self.state.list_data_sources()})
 
     def _find(self, data_source_id: str) -> dict[str, Any]:
         found = self.state.data_sources.get(data_source_id)

@@ -279,5 +279,4 @@ class Sandbox:
         return self.signer.jwks()
 
     def data_sources(self) -> list[dict[str, Any]]:
-        with self.state.lock:
-            return [dict(ds) for ds in self.state.data_sources.values()]
+        return self.state.list_data_sources()

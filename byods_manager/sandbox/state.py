@@ -192,6 +192,13 @@ class SandboxState:
             }
         return counts
 
+    # -- data sources -------------------------------------------------------------------
+
+    def list_data_sources(self) -> list[dict[str, Any]]:
+        """Copies of every data source, safe to hand out."""
+        with self.lock:
+            return [dict(ds) for ds in self.data_sources.values()]
+
     # -- persistence --------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
