@@ -266,3 +266,19 @@ def test_token_status_check_failure_lists_only_the_tiers_it_tried(
     assert first["ok"] and not second["ok"]
     assert "- tier 2 (Applications API" in second["detail"]
     assert "tier 0" not in second["detail"] and "tier 1" not in second["detail"]
+
+
+def test_env_token_bypass_note_is_printed_once_on_stderr(
+    tokens_fake: FakeWebexTokens,
+    tokens_store: Path,
+    tokens_config: Callable[..., Path],
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBEX_SERVICE_APP_ACCESS_TOKEN", "env-token-SECRETX")
+    args = [*base_args(tokens_config(), tokens_fake), "token", "status"]
+    text = run_cli(args)
+    assert text.exit_code == 0, text.output
+    assert text.stderr.count("bypass the token manager") == 1
+    assert "bypass the token manager" not in text.stdout
+    assert json.loads(run_cli([*args, "--json"]).stdout)["envTokenBypass"] is True

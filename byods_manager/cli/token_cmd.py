@@ -126,8 +126,6 @@ def _render_status(status: TokenStatus) -> str:
         if tier.note:
             lines.append(f"    {tier.note}")
         lines.extend(f"    WARNING: {warning}" for warning in tier.warnings)
-    if status.env_bypass:
-        lines += ["", f"Note: {BYPASS_NOTE}"]
     return "\n".join(lines)
 
 
