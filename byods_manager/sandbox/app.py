@@ -245,12 +245,7 @@ class Sandbox:
         after: bool = False,
     ) -> None:
         """Answer ``status`` to the next ``count`` API requests under ``path``."""
-        spec: dict[str, Any] = {"status": status, "count": count, "path": path, "after": after}
-        if method is not None:
-            spec["method"] = method
-        if retry_after is not None:
-            spec["retryAfter"] = retry_after
-        self.faults.add(Fault.from_json(spec))
+        self.faults.add(Fault(status, count, path, method, retry_after, after))
 
     def set_latency(self, ms: float) -> None:
         self.faults.latency_seconds = max(0.0, float(ms)) / 1000.0

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass
 class Fault:
     """Answer ``status`` to the next ``count`` matching requests.
@@ -23,36 +27,37 @@ class Fault:
     retry_after: float | None = None
     after: bool = False
 
-    @classmethod
-    def from_json(cls, data: Any) -> Fault:
-        if not isinstance(data, dict):
-            raise ValueError("a fault is a JSON object")
-        status = data.get("status")
-        if not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599:
+    def __post_init__(self) -> None:
+        """Check every field (values may come straight from a JSON request)."""
+        if not _whole(self.status) or not 400 <= self.status <= 599:
             raise ValueError("'status' must be an HTTP error status (400..599)")
-        count = data.get("count", 1)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        if not _whole(self.count) or self.count < 1:
             raise ValueError("'count' must be a positive integer")
-        path = data.get("path", "")
-        if not isinstance(path, str):
+        if not isinstance(self.path, str):
             raise ValueError("'path' must be a string")
-        method = data.get("method")
-        if method is not None and not isinstance(method, str):
+        if self.method is not None and not isinstance(self.method, str):
             raise ValueError("'method' must be a string")
-        retry_after = data.get("retryAfter")
-        if retry_after is not None and (
-            isinstance(retry_after, bool) or not isinstance(retry_after, (int, float))
+        if self.retry_after is not None and (
+            isinstance(self.retry_after, bool) or not isinstance(self.retry_after, (int, float))
         ):
             raise ValueError("'retryAfter' must be a number of seconds")
-        if status == 429 and retry_after is None:
-            retry_after = 1
+        self.method = self.method.upper() if self.method else None
+        if self.status == 429 and self.retry_after is None:
+            self.retry_after = 1
+        self.after = bool(self.after)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Fault:
+        """A fault from the ``/_sandbox/faults`` body (``retryAfter`` in camelCase)."""
+        if not isinstance(data, dict):
+            raise ValueError("a fault is a JSON object")
         return cls(
-            status=status,
-            count=count,
-            path=path,
-            method=method.upper() if method else None,
-            retry_after=retry_after,
-            after=bool(data.get("after", False)),
+            status=data.get("status"),  # type: ignore[arg-type]  # checked in __post_init__
+            count=data.get("count", 1),
+            path=data.get("path", ""),
+            method=data.get("method"),
+            retry_after=data.get("retryAfter"),
+            after=data.get("after", False),
         )
 
     def matches(self, method: str, path: str) -> bool:
