@@ -165,13 +165,8 @@ class TokenManager:
         """Keep a service-app pair obtained elsewhere (e.g. by the setup wizard)."""
         with self.store.locked() as data:
             reconcile(data, self.config)
-            entry = data.service_app(self.config.service_app.store_key)
-            entry.set_pair(
-                response.access_token,
-                response.expires_at,
-                response.refresh_token,
-                response.refresh_expires_at,
-                "applications-api",
+            data.service_app(self.config.service_app.store_key).set_grant(
+                response, "applications-api"
             )
             self.store.save(data)
 
@@ -185,15 +180,9 @@ class TokenManager:
             )
         with self.store.locked() as data:
             reconcile(data, self.config)
-            integration = data.integration(client_id)
-            integration.set_pair(
-                response.access_token,
-                response.expires_at,
-                response.refresh_token,
-                response.refresh_expires_at,
-                "oauth",
+            data.integration(client_id).set_integration_grant(
+                response, "oauth", self.config.token_manager.personal_access_token
             )
-            integration.remember(self.config.token_manager.personal_access_token)
             self.store.save(data)
 
     def close(self) -> None:

@@ -32,12 +32,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..errors import ConfigError
 from ..fileio import atomic_write_json, file_lock, read_json
 from .config import fingerprint
+
+if TYPE_CHECKING:
+    from .endpoints import TokenResponse
 
 STORE_VERSION = 1
 ENV_TOKEN_STORE = "BYODS_TOKEN_STORE"
@@ -120,6 +123,25 @@ class TokenEntry:
         self.source = source
         self.updated_at = time.time()
         self.remember(access_token, refresh_token)
+
+    def set_grant(self, grant: TokenResponse, source: str) -> None:
+        """:meth:`set_pair` with a token endpoint's response."""
+        self.set_pair(
+            grant.access_token,
+            grant.expires_at,
+            grant.refresh_token,
+            grant.refresh_expires_at,
+            source,
+        )
+
+    def set_integration_grant(
+        self, grant: TokenResponse, source: str, personal_token: str | None
+    ) -> None:
+        """:meth:`set_grant` for an integration entry. The personal token configured next
+        to the integration counts as seen from now on, so a valid integration token is
+        preferred to it (see :func:`tiers.token_manager_bearer`)."""
+        self.set_grant(grant, source)
+        self.remember(personal_token)
 
     def to_json(self) -> dict[str, Any]:
         return {

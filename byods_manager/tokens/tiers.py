@@ -333,14 +333,7 @@ class RefreshChain:
             client_secret=manager.oauth_client_secret or "",
             refresh_token=integration.refresh_token,
         )
-        integration.set_pair(
-            response.access_token,
-            response.expires_at,
-            response.refresh_token,
-            response.refresh_expires_at,
-            "oauth-refresh",
-        )
-        integration.remember(manager.personal_access_token)
+        integration.set_integration_grant(response, "oauth-refresh", manager.personal_access_token)
         save()
         return response
 
@@ -352,13 +345,7 @@ class RefreshChain:
         source: str,
         save: Callable[[], None],
     ) -> RefreshOutcome:
-        entry.set_pair(
-            response.access_token,
-            response.expires_at,
-            response.refresh_token,
-            response.refresh_expires_at,
-            source,
-        )
+        entry.set_grant(response, source)
         save()
         return RefreshOutcome(
             tier, entry.expires_at, entry.refresh_expires_at, response.access_token
