@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..auth import ENV_ACCESS_TOKEN
 from .context import AppContext, pass_app
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
     from ..tokens.status import CheckResult, TierStatus, TokenStatus
 
-ENV_TOKEN = "WEBEX_SERVICE_APP_ACCESS_TOKEN"
 BYPASS_NOTE = (
-    f"{ENV_TOKEN} is set: other commands use that token and bypass the token manager "
+    f"{ENV_ACCESS_TOKEN} is set: other commands use that token and bypass the token manager "
     "(unset it to use the tokens below)."
 )
 
@@ -59,7 +59,7 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
     """
     from ..tokens.manager import TokenManager
 
-    env_token = os.environ.get(ENV_TOKEN)
+    env_token = os.environ.get(ENV_ACCESS_TOKEN)
     if env_token and not app.config_path.exists():
         _env_only_status(env_token, app, as_json)
         return
@@ -101,7 +101,7 @@ def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
         )
         return
     click.echo(
-        f"Using {ENV_TOKEN} ({redact(env_token)}): the token manager is bypassed and "
+        f"Using {ENV_ACCESS_TOKEN} ({redact(env_token)}): the token manager is bypassed and "
         f"cannot refresh it. No token-manager config at {app.config_path}."
     )
 
@@ -153,7 +153,7 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     from ..tokens.manager import TokenManager
     from ..tokens.status import iso, relative
 
-    if os.environ.get(ENV_TOKEN):
+    if os.environ.get(ENV_ACCESS_TOKEN):
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()
     if not force and not as_json and stdin_is_interactive() and manager.is_token_valid():

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..auth import ENV_ACCESS_TOKEN
 from ..errors import ByodsError, ConfigError
 from .config import ProfileConfig, load_config
 from .endpoints import TokenResponse
@@ -128,8 +129,6 @@ class TokenManager:
     def status(self) -> TokenStatus:
         snapshot = self.store.load()
         reconcile(snapshot, self.config)
-        from ..auth import ENV_ACCESS_TOKEN
-
         return build_status(
             self.config,
             snapshot,
