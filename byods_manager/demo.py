@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .errors import ConfigError
+from .fileio import read_json
+
 COMMAND_TIMEOUT = 90.0
 DEMO_SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"  # voice virtual agent over gRPC
 
@@ -232,7 +235,7 @@ class Demo:
 
     def auth_setup(self) -> None:
         """The OAuth wizard with --no-browser; this script opens the URL it prints."""
-        manager = json.loads(self.config.read_text())["tokenManager"]
+        manager = read_json(self.config, what="sandbox config")["tokenManager"]
         redirect = f"http://127.0.0.1:{free_port()}/callback"
         args = (
             "auth",
@@ -304,6 +307,9 @@ class Demo:
             raise StepFailed("the data source is still listed after delete")
 
 
+# What a failing step raises (read_json reports an unreadable config as a ConfigError).
+STEP_ERRORS = (StepFailed, subprocess.TimeoutExpired, OSError, ValueError, ConfigError)
+
 # The steps between starting and stopping the sandbox: key (for --inject-fault-before),
 # title, action.
 STEPS: tuple[tuple[str, str, Callable[[Demo], None]], ...] = (
@@ -343,7 +349,7 @@ def run_demo(workdir: Path, out: IO[str], inject_fault_before: str | None = None
                 demo.inject_fault()
             try:
                 action(demo)
-            except (StepFailed, subprocess.TimeoutExpired, OSError, ValueError) as exc:
+            except STEP_ERRORS as exc:
                 failed = f"Step {number}/{total} ({title}): {exc}"
     finally:
         demo.say(f"\n== Step {total}/{total}: Stop the sandbox ==")

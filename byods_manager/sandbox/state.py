@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..fileio import atomic_write_json, read_json
 from ..jws import b64url_encode
 from ..tokens.endpoints import APPLICATIONS_TOKEN_SCOPE
@@ -247,8 +248,6 @@ class SandboxState:
 def load_state(state_file: Path) -> SandboxState:
     """The saved state if the file exists, else a fresh one that will be saved there."""
     if state_file.exists():
-        from ..errors import ConfigError
-
         data = read_json(state_file, what="sandbox state file")
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             raise ConfigError(f"{state_file} is not a byods sandbox state file (version 1)")
