@@ -107,7 +107,8 @@ def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
 
 
 def _render_status(status: TokenStatus) -> str:
-    from ..tokens.status import iso, relative
+    from ..tokens.status import relative
+    from ..tokens.tiers import iso
 
     lines = [
         f"Config:  {status.config_path}"
@@ -151,7 +152,8 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     Exits 3 when every tier failed and a person must re-authorize (`byods auth setup`).
     """
     from ..tokens.manager import TokenManager
-    from ..tokens.status import iso, relative
+    from ..tokens.status import relative
+    from ..tokens.tiers import iso
 
     if os.environ.get(ENV_ACCESS_TOKEN):
         click.echo(f"Note: {BYPASS_NOTE}", err=True)

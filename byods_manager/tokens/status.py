@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..secrets import redact
 from .config import ProfileConfig
 from .store import StoreData, TokenEntry
-from .tiers import TIER_NAMES, token_manager_bearer
+from .tiers import TIER_NAMES, iso, token_manager_bearer
 
 WARN_DAYS = 14
 DAY = 86400.0
-
-
-def iso(when: float | None) -> str | None:
-    if when is None:
-        return None
-    return datetime.fromtimestamp(when, tz=timezone.utc).isoformat(timespec="seconds")
 
 
 def relative(when: float | None, now: float | None = None) -> str:

@@ -64,8 +64,8 @@ class RefreshOutcome:
             "tier": self.tier,
             "tierName": self.tier_name,
             "refreshed": self.refreshed,
-            "expiresAt": _iso(self.expires_at),
-            "refreshExpiresAt": _iso(self.refresh_expires_at),
+            "expiresAt": iso(self.expires_at),
+            "refreshExpiresAt": iso(self.refresh_expires_at),
         }
 
 
@@ -76,7 +76,8 @@ class _Failure:
     definitive: bool
 
 
-def _iso(when: float | None) -> str | None:
+def iso(when: float | None) -> str | None:
+    """An epoch time as ISO 8601 in UTC, to the second (None stays None)."""
     if when is None:
         return None
     return datetime.fromtimestamp(when, tz=timezone.utc).isoformat(timespec="seconds")
@@ -222,7 +223,7 @@ class RefreshChain:
             return "tier 0 (stored access token): none stored"
         return (
             f"tier 0 (stored access token {redact(entry.access_token)}): expires "
-            f"{_iso(entry.expires_at)}, within the refresh threshold or past"
+            f"{iso(entry.expires_at)}, within the refresh threshold or past"
         )
 
     def _tier1(
@@ -234,7 +235,7 @@ class RefreshChain:
             return None
         label += f" {redact(entry.refresh_token)})"
         if not entry.refresh_usable():
-            failures.append(_Failure(1, f"{label}: expired {_iso(entry.refresh_expires_at)}", True))
+            failures.append(_Failure(1, f"{label}: expired {iso(entry.refresh_expires_at)}", True))
             return None
         service = self.config.service_app
         self.notify("refreshing the service-app access token with its refresh token")
@@ -296,7 +297,7 @@ class RefreshChain:
         label += f" {redact(integration.refresh_token)})"
         if not integration.refresh_usable():
             failures.append(
-                _Failure(3, f"{label}: expired {_iso(integration.refresh_expires_at)}", True)
+                _Failure(3, f"{label}: expired {iso(integration.refresh_expires_at)}", True)
             )
             return None
         self.notify("refreshing the integration token, then retrying the Applications API")
