@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 
 from ..oauth.redirect import DEFAULT_REDIRECT_URI
 from .context import AppContext, pass_app
+from .render import json_option, print_json
 from .tty import stdin_is_interactive
 
 DEFAULT_TIMEOUT = 300.0
@@ -83,7 +83,7 @@ def setup_options(function: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Skip steps 1 and 2: sign in again even if the current tokens work.",
         ),
-        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        json_option,
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -126,7 +126,7 @@ def run_setup(app: AppContext, **options: Any) -> None:
     finally:
         http.close()
     if options["as_json"]:
-        click.echo(json.dumps(result.to_json(), indent=2))
+        print_json(result.to_json())
         return
     data = result.to_json()
     click.echo(f"Done (step {result.tier}: {result.method.replace('-', ' ')}).")

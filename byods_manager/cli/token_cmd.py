@@ -13,6 +13,7 @@ import click
 
 from ..auth import ENV_ACCESS_TOKEN
 from .context import AppContext, pass_app
+from .render import json_option, print_json
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -24,21 +25,13 @@ BYPASS_NOTE = (
 )
 
 
-def _print_json(value: object) -> None:
-    import json
-
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
 @click.group("token")
 def token_group() -> None:
     """Show and refresh the service-app access token the token manager keeps."""
 
 
 @token_group.command("status")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the status as JSON on stdout (only that)."
-)
+@json_option
 @click.option(
     "--check",
     is_flag=True,
@@ -72,7 +65,7 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
         payload = status.to_dict()
         if check:
             payload["checks"] = [result.to_dict() for result in checks]
-        _print_json(payload)
+        print_json(payload)
     else:
         click.echo(_render_status(status))
         if check:
@@ -91,7 +84,7 @@ def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
     from ..secrets import redact
 
     if as_json:
-        _print_json(
+        print_json(
             {
                 "config": str(app.config_path),
                 "envTokenBypass": True,
@@ -141,9 +134,7 @@ def _presence(tier: TierStatus) -> str:
 
 @token_group.command("refresh")
 @click.option("--force", is_flag=True, help="Refresh even if the stored token is still valid.")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout (only that)."
-)
+@json_option
 @pass_app
 def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     """Refresh the service-app access token now and report which tier succeeded.
@@ -168,7 +159,7 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
         )
     outcome = manager.refresh(force=force)
     if as_json:
-        _print_json(outcome.to_dict())
+        print_json(outcome.to_dict())
         return
     if not outcome.refreshed:
         click.echo(
