@@ -1,121 +1,55 @@
 """Token-manager figures, printed (never asserted): `make bench`.
 
-Runs against a small threaded token server on loopback that rotates refresh tokens
-(a used refresh token stops working), so the numbers include real HTTP and file I/O:
+Runs against the project's own Webex sandbox on loopback (:class:`byods_manager.sandbox.Sandbox`),
+which rotates refresh tokens (a used refresh token stops working), so the numbers include real
+HTTP and file I/O. The config is the full one the sandbox writes (service app plus token
+manager credentials), as users have it:
 
 * tier-0 ``get_token()`` latency (a valid stored token: one stat, no network);
 * forced tier-1 refresh latency (one POST /access_token plus an atomic store write);
 * N processes starting together with an expired token: wall time, refreshes seen by the
-  server (should be 1), total token requests.
+  sandbox (should be 1), total token requests.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
+from byods_manager.sandbox import Sandbox  # noqa: E402
+from byods_manager.tokens.config import load_config  # noqa: E402
+from byods_manager.tokens.manager import TokenManager  # noqa: E402
+from byods_manager.tokens.store import TokenStore  # noqa: E402
+
+# The sandbox's counters: every token request, and the service app's tier-1 refreshes.
+TOKEN_ENDPOINTS = ("POST /access_token", "POST /applications/{appId}/token")
+SERVICE_APP_REFRESH = "POST /access_token [refresh_token:service_app]"
 
 
-class RotatingTokenServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.lock = threading.Lock()
-        self.serial = itertools.count(1)
-        self.valid_refresh = {"refresh-0"}
-        self.refreshes = 0
-        self.requests = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+def counts(sandbox: Sandbox) -> tuple[int, int, int]:
+    """(service-app refreshes, token requests, all API requests) the sandbox has seen."""
+    seen = sandbox.stats_snapshot()["requests"]
+    api = sum(n for key, n in seen.items() if "[" not in key)
+    return seen.get(SERVICE_APP_REFRESH, 0), sum(seen.get(k, 0) for k in TOKEN_ENDPOINTS), api
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: RotatingTokenServer
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet."""
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
-        with self.server.lock:
-            self.server.requests += 1
-            refresh = (form.get("refresh_token") or [""])[0]
-            body: dict[str, object]
-            if self.path != "/access_token" or refresh not in self.server.valid_refresh:
-                status, body = 400, {"message": "invalid_grant"}
-            else:
-                self.server.refreshes += 1
-                self.server.valid_refresh.discard(refresh)
-                n = next(self.server.serial)
-                self.server.valid_refresh.add(f"refresh-{n}")
-                status, body = (
-                    200,
-                    {
-                        "access_token": f"access-{n}",
-                        "expires_in": 1209600,
-                        "refresh_token": f"refresh-{n}",
-                        "refresh_token_expires_in": 7776000,
-                    },
-                )
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def write_config(directory: Path) -> Path:
-    path = directory / "token-config.json"
-    path.write_text(
-        json.dumps(
-            {
-                "serviceApp": {
-                    "appId": "bench-app",
-                    "clientId": CLIENT_ID,
-                    "clientSecret": CLIENT_SECRET,
-                    "targetOrgId": "bench-org",
-                }
-            }
-        )
-    )
-    path.chmod(0o600)
-    return path
-
-
-def seed_expired(store_path: Path, refresh: str) -> None:
-    from byods_manager.tokens.store import TokenStore
-
+def seed_expired(store_path: Path, key: str, refresh: str) -> None:
     store = TokenStore(store_path)
     with store.locked() as data:
-        entry = data.service_app("bench-app@bench-org")
-        entry.set_pair("expired", time.time() - 60, refresh, None, "bench")
+        data.service_app(key).set_pair("expired", time.time() - 60, refresh, None, "bench")
         store.save(data)
 
 
-def current_refresh(store_path: Path) -> str:
-    from byods_manager.tokens.store import TokenStore
-
-    entry = TokenStore(store_path).load().service_apps["bench-app@bench-org"]
-    return str(entry.refresh_token)
+def current_refresh(store_path: Path, key: str) -> str:
+    return str(TokenStore(store_path).load().service_apps[key].refresh_token)
 
 
 WORKER = """
@@ -126,40 +60,40 @@ TokenManager.from_config(sys.argv[1], base_url=sys.argv[2]).get_token()
 
 
 def bench_processes(
-    count: int, config: Path, server: RotatingTokenServer, env: dict[str, str]
+    count: int, config: Path, key: str, sandbox: Sandbox, env: dict[str, str]
 ) -> None:
     store_path = Path(env["BYODS_TOKEN_STORE"])
-    seed_expired(store_path, current_refresh(store_path))
-    before_refreshes, before_requests = server.refreshes, server.requests
+    seed_expired(store_path, key, current_refresh(store_path, key))
+    refreshes_before, requests_before, _ = counts(sandbox)
     started = time.perf_counter()
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(config), server.url], env=env)
+        subprocess.Popen([sys.executable, "-c", WORKER, str(config), sandbox.base_url], env=env)
         for _ in range(count)
     ]
     codes = [worker.wait() for worker in workers]
     elapsed = time.perf_counter() - started
+    refreshes, requests, _ = counts(sandbox)
     print(
         f"{count:3d} processes, expired token: {elapsed:6.2f} s wall (incl. interpreter start), "
-        f"refreshes seen by server: {server.refreshes - before_refreshes}, "
-        f"token requests: {server.requests - before_requests}, "
+        f"refreshes seen by sandbox: {refreshes - refreshes_before}, "
+        f"token requests: {requests - requests_before}, "
         f"failures: {sum(1 for c in codes if c)}"
     )
 
 
 def main() -> None:
-    server = RotatingTokenServer()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    with tempfile.TemporaryDirectory() as temp:
+    with tempfile.TemporaryDirectory() as temp, Sandbox() as sandbox:
         directory = Path(temp)
         store_path = directory / "tokens.json"
         os.environ["BYODS_TOKEN_STORE"] = str(store_path)
-        config = write_config(directory)
-        from byods_manager.tokens.manager import TokenManager
+        config = sandbox.write_config(directory / "token-config.json")
+        key = load_config(config).service_app.store_key
 
-        seed_expired(store_path, "refresh-0")
-        manager = TokenManager.from_config(config, base_url=server.url)
+        seed_expired(store_path, key, sandbox.issue_refresh_token("service_app"))
+        manager = TokenManager.from_config(config, base_url=sandbox.base_url)
         manager.get_token()
 
+        _, _, api_before = counts(sandbox)
         samples = []
         for _ in range(2000):
             started = time.perf_counter()
@@ -170,7 +104,7 @@ def main() -> None:
         print(
             f"tier-0 get_token: mean {statistics.mean(samples):7.1f} us, "
             f"p50 {p50:7.1f} us, p99 {p99:7.1f} us "
-            f"(2000 calls, 0 network requests: server saw {server.requests - 1} extra)"
+            f"(2000 calls, 0 network requests: sandbox saw {counts(sandbox)[2] - api_before})"
         )
 
         refresh_samples = []
@@ -186,8 +120,7 @@ def main() -> None:
 
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         for count in (8, 16):
-            bench_processes(count, config, server, env)
-    server.shutdown()
+            bench_processes(count, config, key, sandbox, env)
 
 
 if __name__ == "__main__":
