@@ -149,8 +149,10 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     if os.environ.get(ENV_ACCESS_TOKEN):
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()
-    if not force and not as_json and stdin_is_interactive() and manager.is_token_valid():
-        expires = manager.status().tiers[0].expires_at
+    ask = not force and not as_json and stdin_is_interactive()
+    stored = manager.usable_entry() if ask else None
+    if stored is not None:
+        expires = stored.expires_at
         when = f" (expires {relative(expires)})" if expires else ""
         force = click.confirm(
             f"The stored access token is still valid{when}. Refresh it anyway?",

@@ -18,7 +18,7 @@ from ..errors import ByodsError, ConfigError
 from .config import ProfileConfig, load_config
 from .endpoints import TokenResponse
 from .status import CheckResult, TokenStatus, build_status
-from .store import StoreData, TokenStore, default_store_path
+from .store import StoreData, TokenEntry, TokenStore, default_store_path
 from .tiers import (
     DEFAULT_THRESHOLD_SECONDS,
     REJECTED_SOURCE,
@@ -123,8 +123,15 @@ class TokenManager:
 
     def is_token_valid(self) -> bool:
         """True when a stored token is usable without any network call."""
+        return self.usable_entry() is not None
+
+    def usable_entry(self) -> TokenEntry | None:
+        """The stored service-app entry (a copy) when its access token is usable without
+        any network call, else None; its ``expires_at`` is None when the expiry is unknown."""
         snapshot = self.store.load()
-        return not reconcile(snapshot, self.config) and self._usable(snapshot) is not None
+        if reconcile(snapshot, self.config) or self._usable(snapshot) is None:
+            return None
+        return snapshot.service_apps[self.config.service_app.store_key]
 
     def status(self) -> TokenStatus:
         snapshot = self.store.load()
