@@ -124,6 +124,13 @@ class TokenEntry:
         self.updated_at = time.time()
         self.remember(access_token, refresh_token)
 
+    def adopt_refresh(self, refresh_token: str) -> None:
+        """Take a refresh token a person put into the config: it replaces the stored pair
+        (the access token is dropped, so the next use refreshes with it)."""
+        self.refresh_token, self.refresh_expires_at = refresh_token, None
+        self.access_token, self.expires_at = None, None
+        self.source = "config"
+
     def set_grant(self, grant: TokenResponse, source: str) -> None:
         """:meth:`set_pair` with a token endpoint's response."""
         self.set_pair(

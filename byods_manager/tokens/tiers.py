@@ -99,9 +99,7 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
         entry = data.service_app(service.store_key)
     if entry is not None:
         if seed_refresh and not entry.knows(seed_refresh):
-            entry.refresh_token, entry.refresh_expires_at = seed_refresh, None
-            entry.access_token, entry.expires_at = None, None
-            entry.source = "config"
+            entry.adopt_refresh(seed_refresh)
             changed = True
         if seed_access and not entry.knows(seed_access):
             entry.access_token, entry.expires_at = seed_access, None
@@ -114,9 +112,7 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
         integration = data.integrations.get(manager.oauth_client_id)
         if refresh and (integration is None or not integration.knows(refresh)):
             integration = data.integration(manager.oauth_client_id)
-            integration.refresh_token, integration.refresh_expires_at = refresh, None
-            integration.access_token, integration.expires_at = None, None
-            integration.source = "config"
+            integration.adopt_refresh(refresh)
             changed = True
         if refresh and integration is not None:
             integration.remember_config(refresh)
