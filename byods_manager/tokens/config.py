@@ -21,6 +21,8 @@ from ..fileio import read_json
 from . import config_keys
 
 Warn = Callable[[str], None]
+# What config_keys.lookup returns: where a value was found and the value, or None.
+Found = tuple[config_keys.KeyPath, Any] | None
 
 _STRING = {"type": "string", "minLength": 1}
 _OPTIONAL_STRING = {"type": ["string", "null"]}
@@ -215,12 +217,12 @@ def _describe(error: Any) -> str:
     return str(error.message)
 
 
-def _integration_problems(profile: dict[str, Any], prefix: tuple[str, ...]) -> list[str]:
+def _integration_problems(manager: dict[str, Found], prefix: tuple[str, ...]) -> list[str]:
     """Client id and secret of the integration only make sense together."""
-    fields = config_keys.TOKEN_MANAGER_FIELDS
-    client_id = config_keys.lookup(profile, fields["oauthClientId"])
-    secret = config_keys.lookup(profile, fields["oauthClientSecret"])
-    refresh = config_keys.lookup(profile, fields["oauthRefreshToken"])
+    client_id, secret, refresh = (
+        manager[name] is not None
+        for name in ("oauthClientId", "oauthClientSecret", "oauthRefreshToken")
+    )
     if not (client_id or secret or refresh) or (client_id and secret):
         return []
     missing = "oauthClientSecret" if client_id else "oauthClientId"
@@ -231,7 +233,7 @@ def _integration_problems(profile: dict[str, Any], prefix: tuple[str, ...]) -> l
     ]
 
 
-def _string(found: tuple[config_keys.KeyPath, Any] | None) -> str | None:
+def _string(found: Found) -> str | None:
     if found is None:
         return None
     value = found[1]
@@ -266,8 +268,12 @@ def parse_config(
         if problems:
             _raise(path, problems)
     selected, prefix = config_keys.select_profile(raw, profile)
+    manager_found = {
+        name: config_keys.lookup(selected, paths)
+        for name, paths in config_keys.TOKEN_MANAGER_FIELDS.items()
+    }
     more_problems, more_unknown = _schema_problems(selected, PROFILE_SCHEMA, prefix)
-    problems += more_problems + _integration_problems(selected, prefix)
+    problems += more_problems + _integration_problems(manager_found, prefix)
     unknown += more_unknown
     if problems:
         _raise(path, problems)
@@ -276,7 +282,6 @@ def parse_config(
 
     service = selected["serviceApp"]
     fields = config_keys.SERVICE_APP_FIELDS
-    manager_fields = config_keys.TOKEN_MANAGER_FIELDS
     service_app = ServiceAppCredentials(
         app_id=service["appId"].strip(),
         client_id=service["clientId"].strip(),
@@ -285,17 +290,12 @@ def parse_config(
         seed_access_token=_string(config_keys.lookup(selected, fields["accessToken"])),
         seed_refresh_token=_string(config_keys.lookup(selected, fields["refreshToken"])),
     )
+    manager = {name: _string(found) for name, found in manager_found.items()}
     token_manager = TokenManagerCredentials(
-        personal_access_token=_string(
-            config_keys.lookup(selected, manager_fields["personalAccessToken"])
-        ),
-        oauth_client_id=_string(config_keys.lookup(selected, manager_fields["oauthClientId"])),
-        oauth_client_secret=_string(
-            config_keys.lookup(selected, manager_fields["oauthClientSecret"])
-        ),
-        oauth_refresh_token=_string(
-            config_keys.lookup(selected, manager_fields["oauthRefreshToken"])
-        ),
+        personal_access_token=manager["personalAccessToken"],
+        oauth_client_id=manager["oauthClientId"],
+        oauth_client_secret=manager["oauthClientSecret"],
+        oauth_refresh_token=manager["oauthRefreshToken"],
     )
     store_text = selected.get("tokenStore") or raw.get("tokenStore")
     token_store = None
