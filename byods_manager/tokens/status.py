@@ -153,13 +153,15 @@ def build_status(
         expires_at=entry.expires_at,
         source=entry.source,
     )
-    if entry.access_token and entry.expires_at is not None:
-        if entry.expires_at <= current:
-            access.note = "expired; the next command refreshes it"
-        elif entry.expires_at - threshold <= current:
-            access.note = "within the refresh threshold; the next command refreshes it"
-    elif entry.access_token:
+    if entry.access_token and entry.expires_at is None:
         access.note = "expiry unknown (taken from the config); used until Webex rejects it"
+    elif entry.access_token and not entry.access_valid(threshold, current):
+        expired = entry.expires_at is not None and entry.expires_at <= current
+        access.note = (
+            "expired; the next command refreshes it"
+            if expired
+            else "within the refresh threshold; the next command refreshes it"
+        )
 
     refresh = TierStatus(
         1,
