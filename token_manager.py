@@ -18,8 +18,7 @@ from typing import Any
 from byods_manager.errors import ByodsError
 from byods_manager.paths import resolve_base_url, resolve_config_path
 from byods_manager.tokens.manager import TokenManager as _ServiceAppTokens
-
-MAX_LIFETIME_MINUTES = 1440
+from byods_manager.validation import MAX_LIFETIME_MINUTES, MIN_LIFETIME_MINUTES
 
 
 class TokenManager:
@@ -68,10 +67,10 @@ class TokenManager:
             "token_expiry": None,
             "error": None,
         }
-        if not 1 <= token_lifetime_minutes <= MAX_LIFETIME_MINUTES:
+        if not MIN_LIFETIME_MINUTES <= token_lifetime_minutes <= MAX_LIFETIME_MINUTES:
             result["error"] = (
-                f"token_lifetime_minutes must be between 1 and {MAX_LIFETIME_MINUTES} "
-                f"(got {token_lifetime_minutes})"
+                f"token_lifetime_minutes must be between {MIN_LIFETIME_MINUTES} and "
+                f"{MAX_LIFETIME_MINUTES} (got {token_lifetime_minutes})"
             )
             return result
         from byods_manager.client import DataSourceClient
