@@ -16,34 +16,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, ByodsError, ConfigError
+from ..tokens.config import ProfileConfig, load_config
 from ..tokens.endpoints import TokenResponse, mint_service_app_token
+from ..tokens.manager import TokenManager
 from .browser_flow import BrowserFlowSettings, run_browser_flow
 from .config_writer import update_token_config
 from .prompter import Prompter
 from .result import SetupResult, TokenSummary
+from .service_app_setup import ensure_service_app
 
 if TYPE_CHECKING:
     from ..http import HttpClient
-    from ..tokens.config import ProfileConfig
-    from ..tokens.store import TokenEntry
 
 # Statuses that mean "this credential does not work", as opposed to a broken setup.
 REJECTED_STATUSES = frozenset({400, 401, 403})
 PERSONAL_TOKEN_HOURS = 12
-
-
-class TokenKeeper(Protocol):
-    """The token manager's saving side (see ``tokens.manager.TokenManager``)."""
-
-    def save_minted_tokens(self, response: TokenResponse) -> Any: ...
-
-    def save_integration_tokens(self, response: TokenResponse) -> Any: ...
-
-
-KeeperFactory = Callable[[Path, "str | None"], TokenKeeper]
 
 
 @dataclass(frozen=True)
@@ -55,20 +45,14 @@ class SetupOptions:
     browser: BrowserFlowSettings = field(default_factory=BrowserFlowSettings)
 
 
-def _default_keeper(base_url: str) -> KeeperFactory:
-    def build(config_path: Path, profile: str | None) -> TokenKeeper:
-        from ..tokens.manager import TokenManager
-
-        manager: TokenKeeper = TokenManager.from_config(
-            config_path, profile=profile, base_url=base_url
-        )
-        return manager
-
-    return build
-
-
 class SetupWizard:
-    """One run of ``byods auth setup`` against one config profile."""
+    """One run of ``byods auth setup`` against one config profile.
+
+    The token manager for the profile reads and writes the token store; it is rebuilt
+    when the wizard changes the integration in the config.
+    """
+
+    _tokens: TokenManager
 
     def __init__(
         self,
@@ -78,7 +62,6 @@ class SetupWizard:
         profile: str | None,
         prompter: Prompter,
         options: SetupOptions | None = None,
-        keeper_factory: KeeperFactory | None = None,
         open_url: Callable[[str], bool] | None = None,
     ) -> None:
         self.http = http
@@ -86,13 +69,19 @@ class SetupWizard:
         self.profile = profile
         self.prompter = prompter
         self.options = options or SetupOptions()
-        self.keeper_factory = keeper_factory or _default_keeper(http.base_url)
         self.open_url = open_url
 
     # -- the cascade ----------------------------------------------------------------------
 
     def run(self) -> SetupResult:
-        config = self._load_config()
+        config = ensure_service_app(self.config_path, self.profile, self.prompter)
+        self._tokens = TokenManager(config, base_url=self.http.base_url)
+        try:
+            return self._cascade(config)
+        finally:
+            self._tokens.close()
+
+    def _cascade(self, config: ProfileConfig) -> SetupResult:
         options = self.options
         if options.personal_token:
             return self._use_personal_token(config, options.personal_token, tier=4)
@@ -120,9 +109,9 @@ class SetupWizard:
     def _existing_token(self, config: ProfileConfig) -> SetupResult | None:
         """Tier 1: the integration's stored access token, then the personal token."""
         manager = config.token_manager
-        stored = self._stored_integration_token(config)
-        if stored is not None:
-            token, expires_at = stored
+        stored = self._tokens.integration_entry()
+        if stored is not None and stored.access_token and stored.access_valid(threshold=60):
+            token, expires_at = stored.access_token, stored.expires_at
             minted = self._validate(config, token, "the integration's stored access token")
             if minted is not None:
                 return self._finish(
@@ -149,18 +138,13 @@ class SetupWizard:
         manager = config.token_manager
         if not (manager.oauth_client_id and manager.oauth_client_secret):
             return None
-        from ..tokens.manager import TokenManager
-
-        token_manager = TokenManager(config, base_url=self.http.base_url)
         try:
-            tokens = token_manager.refresh_integration()
+            tokens = self._tokens.refresh_integration()
         except ApiError as exc:
             if exc.status not in REJECTED_STATUSES:
                 raise
             self.prompter.say(f"The integration's refresh token no longer works ({exc}).")
             return None
-        finally:
-            token_manager.close()
         if tokens is None:
             return None
         self.prompter.say("Refreshed the integration's token.")
@@ -289,8 +273,12 @@ class SetupWizard:
         if tokens.refresh_token:
             fields["oauthRefreshToken"] = tokens.refresh_token
         update_token_config(self.config_path, profile=self.profile, token_manager=fields)
-        keeper = self.keeper_factory(self.config_path, self.profile)
-        keeper.save_integration_tokens(tokens)
+        # The integration may be a new one: the token manager must see the config as written.
+        self._tokens.close()
+        self._tokens = TokenManager(
+            load_config(self.config_path, self.profile), base_url=self.http.base_url
+        )
+        self._tokens.save_integration_tokens(tokens)
         return self._finish(
             config,
             tier,
@@ -299,7 +287,6 @@ class SetupWizard:
             tokens.access_token,
             tokens.expires_at,
             minted,
-            keeper=keeper,
             integration_refresh=(
                 TokenSummary.of(tokens.refresh_token, tokens.refresh_expires_at)
                 if tokens.refresh_token
@@ -317,11 +304,9 @@ class SetupWizard:
         expires_at: float | None,
         minted: TokenResponse,
         *,
-        keeper: TokenKeeper | None = None,
         integration_refresh: TokenSummary | None = None,
     ) -> SetupResult:
-        keeper = keeper or self.keeper_factory(self.config_path, self.profile)
-        keeper.save_minted_tokens(minted)
+        self._tokens.save_minted_tokens(minted)
         return SetupResult(
             tier=tier,
             method=method,
@@ -349,26 +334,3 @@ class SetupWizard:
             secret=True,
             hint="pass --client-secret or set BYODS_OAUTH_CLIENT_SECRET",
         )
-
-    def _load_config(self) -> ProfileConfig:
-        from .service_app_setup import ensure_service_app
-
-        return ensure_service_app(self.config_path, self.profile, self.prompter)
-
-    def _stored_integration_entry(self, config: ProfileConfig) -> TokenEntry | None:
-        """The store's integration entry as the token manager sees it (config edits win)."""
-        client_id = config.token_manager.oauth_client_id
-        if not client_id:
-            return None
-        from ..tokens.store import TokenStore, default_store_path
-        from ..tokens.tiers import reconcile
-
-        snapshot = TokenStore(default_store_path(config.token_store)).load()
-        reconcile(snapshot, config)  # in memory only: the wizard reads, the manager writes
-        return snapshot.integrations.get(client_id)
-
-    def _stored_integration_token(self, config: ProfileConfig) -> tuple[str, float | None] | None:
-        entry = self._stored_integration_entry(config)
-        if entry is None or not entry.access_token or not entry.access_valid(threshold=60):
-            return None
-        return entry.access_token, entry.expires_at

@@ -150,6 +150,16 @@ class TokenManager:
         mints a new service-app pair; it is saved, not wasted)."""
         return [self._check_service_app(), self._check_token_manager()]
 
+    def integration_entry(self) -> TokenEntry | None:
+        """The store's entry for the configured integration as the refresh chain sees it
+        (a copy, config edits applied in memory only), or None."""
+        client_id = self.config.token_manager.oauth_client_id
+        if not client_id:
+            return None
+        snapshot = self.store.load()
+        reconcile(snapshot, self.config)
+        return snapshot.integrations.get(client_id)
+
     def refresh_integration(self) -> TokenResponse | None:
         """Rotate the integration's tokens now (the setup wizard's check of its refresh
         token), under the store lock; the new pair is saved before it is returned.
