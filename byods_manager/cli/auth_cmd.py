@@ -7,12 +7,11 @@ from typing import Any
 
 import click
 
-from ..oauth.redirect import DEFAULT_REDIRECT_URI
+from ..oauth import DEFAULT_REDIRECT_URI, DEFAULT_TIMEOUT_SECONDS
 from .context import AppContext, pass_app
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
 
-DEFAULT_TIMEOUT = 300.0
 CLIENT_SECRET_ENV = "BYODS_OAUTH_CLIENT_SECRET"
 
 SETUP_HELP = """Set up the credentials that keep service-app tokens coming.
@@ -74,7 +73,7 @@ def setup_options(function: Callable[..., Any]) -> Callable[..., Any]:
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),
             metavar="SECONDS",
-            default=DEFAULT_TIMEOUT,
+            default=DEFAULT_TIMEOUT_SECONDS,
             show_default=True,
             help="Seconds to wait for the browser sign-in.",
         ),

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 from ..errors import ByodsError, InputError
 from ..tokens.endpoints import TokenResponse, authorization_code_grant, authorize_url
+from . import DEFAULT_REDIRECT_URI, DEFAULT_TIMEOUT_SECONDS
 from .callback import CallbackServer, CallbackUnavailable
 from .prompter import Prompter
-from .redirect import DEFAULT_REDIRECT_URI, MalformedRedirect, RedirectTarget, code_from_pasted
+from .redirect import MalformedRedirect, RedirectTarget, code_from_pasted
 
 if TYPE_CHECKING:
     from ..http import HttpClient
 
-DEFAULT_TIMEOUT_SECONDS = 300.0
 PASTE_ATTEMPTS = 3
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from ..errors import ByodsError, InputError
 
-DEFAULT_REDIRECT_URI = "http://localhost:3000/callback"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
