@@ -91,8 +91,6 @@ def setup_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_setup(app: AppContext, **options: Any) -> None:
     """Run the wizard for ``app``'s config/profile/base URL and print the result."""
-    import webbrowser
-
     from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
     from ..oauth.browser_flow import BrowserFlowSettings
     from ..oauth.prompter import ClickPrompter
@@ -120,7 +118,6 @@ def run_setup(app: AppContext, **options: Any) -> None:
             profile=app.profile,
             prompter=prompter,
             options=wizard_options,
-            open_url=webbrowser.open,
         ).run()
     finally:
         http.close()

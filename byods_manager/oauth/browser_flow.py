@@ -36,9 +36,13 @@ def run_browser_flow(
     client_secret: str,
     settings: BrowserFlowSettings,
     prompter: Prompter,
-    open_url: Callable[[str], bool] = webbrowser.open,
+    open_url: Callable[[str], bool] | None = None,
 ) -> TokenResponse:
-    """Sign in with the integration in a browser; return its access and refresh token."""
+    """Sign in with the integration in a browser; return its access and refresh token.
+
+    ``open_url`` opens the sign-in URL (default: :func:`webbrowser.open`, looked up when
+    it is needed).
+    """
     target = RedirectTarget.parse(settings.redirect_uri)
     state = secrets.token_urlsafe(32)
     url = authorize_url(http.base_url, client_id=client_id, redirect_uri=target.uri, state=state)
@@ -61,7 +65,7 @@ def _obtain_code(
     state: str,
     settings: BrowserFlowSettings,
     prompter: Prompter,
-    open_url: Callable[[str], bool],
+    open_url: Callable[[str], bool] | None,
 ) -> str:
     server: CallbackServer | None = None
     if not settings.manual:
@@ -92,13 +96,13 @@ def _show_and_open(
     url: str,
     settings: BrowserFlowSettings,
     prompter: Prompter,
-    open_url: Callable[[str], bool],
+    open_url: Callable[[str], bool] | None,
 ) -> None:
     prompter.say(f"Open this URL to sign in with the integration:\n\n  {url}\n")
     if not settings.open_browser:
         return
     try:
-        opened = open_url(url)
+        opened = (open_url or webbrowser.open)(url)
     except (webbrowser.Error, OSError):
         opened = False
     if not opened:

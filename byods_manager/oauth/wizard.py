@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ApiError, ByodsError, ConfigError
 from ..tokens.config import ProfileConfig, load_config
@@ -214,16 +214,13 @@ class SetupWizard:
     def _browser_flow(
         self, config: ProfileConfig, client_id: str, client_secret: str, *, tier: int
     ) -> SetupResult:
-        extra: dict[str, Any] = {}
-        if self.open_url is not None:
-            extra["open_url"] = self.open_url
         tokens = run_browser_flow(
             self.http,
             client_id=client_id,
             client_secret=client_secret,
             settings=self.options.browser,
             prompter=self.prompter,
-            **extra,
+            open_url=self.open_url,
         )
         minted = self._validate(config, tokens.access_token, "the new integration token")
         if minted is None:
