@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -35,62 +34,70 @@ integration in the Webex developer portal, with scope spark:applications_token.
 """
 
 
-def setup_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The wizard's own options, shared by `byods auth setup` and setup_oauth.py."""
-    decorators = [
-        click.option("--client-id", metavar="ID", help="The integration's client ID."),
-        click.option(
-            "--client-secret",
-            metavar="SECRET",
-            envvar=CLIENT_SECRET_ENV,
-            show_envvar=True,
-            help="The integration's client secret (prompted, hidden, when needed).",
-        ),
-        click.option(
-            "--personal-token",
-            metavar="TOKEN",
-            help="Use this personal access token (expires 12 hours after it was issued). "
-            "Prefer the hidden prompt: command lines are visible to other local users.",
-        ),
-        click.option(
-            "--no-browser",
-            is_flag=True,
-            help="Only print the sign-in URL; do not open a browser.",
-        ),
-        click.option(
-            "--manual",
-            is_flag=True,
-            help="Do not listen for the redirect; paste the redirected URL (or code) instead.",
-        ),
-        click.option(
-            "--redirect-uri",
-            metavar="URL",
-            default=DEFAULT_REDIRECT_URI,
-            show_default=True,
-            help="The redirect URI registered on the integration.",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            metavar="SECONDS",
-            default=DEFAULT_TIMEOUT_SECONDS,
-            show_default=True,
-            help="Seconds to wait for the browser sign-in.",
-        ),
-        click.option(
-            "--force",
-            is_flag=True,
-            help="Skip steps 1 and 2: sign in again even if the current tokens work.",
-        ),
-        json_option,
-    ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+@click.group("auth")
+def auth_group() -> None:
+    """Set up and check the credentials byods uses."""
 
 
-def run_setup(app: AppContext, **options: Any) -> None:
-    """Run the wizard for ``app``'s config/profile/base URL and print the result."""
+@auth_group.command("setup", help=SETUP_HELP)
+@click.option("--client-id", metavar="ID", help="The integration's client ID.")
+@click.option(
+    "--client-secret",
+    metavar="SECRET",
+    envvar=CLIENT_SECRET_ENV,
+    show_envvar=True,
+    help="The integration's client secret (prompted, hidden, when needed).",
+)
+@click.option(
+    "--personal-token",
+    metavar="TOKEN",
+    help="Use this personal access token (expires 12 hours after it was issued). "
+    "Prefer the hidden prompt: command lines are visible to other local users.",
+)
+@click.option(
+    "--no-browser", is_flag=True, help="Only print the sign-in URL; do not open a browser."
+)
+@click.option(
+    "--manual",
+    is_flag=True,
+    help="Do not listen for the redirect; paste the redirected URL (or code) instead.",
+)
+@click.option(
+    "--redirect-uri",
+    metavar="URL",
+    default=DEFAULT_REDIRECT_URI,
+    show_default=True,
+    help="The redirect URI registered on the integration.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds to wait for the browser sign-in.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Skip steps 1 and 2: sign in again even if the current tokens work.",
+)
+@json_option
+@pass_app
+def setup_command(
+    app: AppContext,
+    /,
+    client_id: str | None,
+    client_secret: str | None,
+    personal_token: str | None,
+    no_browser: bool,
+    manual: bool,
+    redirect_uri: str,
+    timeout: float,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Run the wizard for the config/profile/base URL in ``app`` and print the result."""
     from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
     from ..oauth.browser_flow import BrowserFlowSettings
     from ..oauth.prompter import ClickPrompter
@@ -98,30 +105,23 @@ def run_setup(app: AppContext, **options: Any) -> None:
 
     prompter = ClickPrompter(interactive=stdin_is_interactive())
     settings = BrowserFlowSettings(
-        redirect_uri=options["redirect_uri"],
-        timeout=float(options["timeout"]),
-        open_browser=not options["no_browser"],
-        manual=bool(options["manual"]),
+        redirect_uri=redirect_uri, timeout=timeout, open_browser=not no_browser, manual=manual
     )
     wizard_options = SetupOptions(
-        client_id=_clean(options["client_id"]),
-        client_secret=_clean(options["client_secret"]),
-        personal_token=_clean(options["personal_token"]),
-        force=bool(options["force"]),
+        client_id=_clean(client_id),
+        client_secret=_clean(client_secret),
+        personal_token=_clean(personal_token),
+        force=force,
         browser=settings,
     )
     http = HttpClient(app.base_url, None, retry=TOKEN_ENDPOINT_RETRY, notify=app.notify)
     try:
         result = SetupWizard(
-            http,
-            app.config_path,
-            profile=app.profile,
-            prompter=prompter,
-            options=wizard_options,
+            http, app.config_path, profile=app.profile, prompter=prompter, options=wizard_options
         ).run()
     finally:
         http.close()
-    if options["as_json"]:
+    if as_json:
         print_json(result.to_json())
         return
     data = result.to_json()
@@ -144,18 +144,6 @@ def _clean(value: str | None) -> str | None:
     if value is None:
         return None
     return value.strip() or None
-
-
-@click.group("auth")
-def auth_group() -> None:
-    """Set up and check the credentials byods uses."""
-
-
-@auth_group.command("setup", help=SETUP_HELP)
-@setup_options
-@pass_app
-def setup_command(app: AppContext, /, **options: Any) -> None:
-    run_setup(app, **options)
 
 
 def register(group: click.Group) -> None:
