@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..fileio import read_json
-from ..tokens.config import ProfileConfig, load_config
+from ..tokens.config import ProfileConfig, load_config, string_value
 from ..tokens.config_keys import SERVICE_APP_FIELDS, lookup, select_profile
 from .config_writer import update_token_config
 from .prompter import Prompter
@@ -34,12 +34,8 @@ def missing_service_app_fields(config_path: Path, profile: str | None) -> list[s
     return [
         name
         for name, _, _ in SERVICE_APP_QUESTIONS
-        if not _present(lookup(section, SERVICE_APP_FIELDS[name]))
+        if string_value(lookup(section, SERVICE_APP_FIELDS[name])) is None
     ]
-
-
-def _present(found: Any) -> bool:
-    return found is not None and isinstance(found[1], str) and bool(found[1].strip())
 
 
 def ensure_service_app(config_path: Path, profile: str | None, prompter: Prompter) -> ProfileConfig:

@@ -233,7 +233,9 @@ def _integration_problems(manager: dict[str, Found], prefix: tuple[str, ...]) ->
     ]
 
 
-def _string(found: Found) -> str | None:
+def string_value(found: Found) -> str | None:
+    """The stripped text of a value :func:`config_keys.lookup` found; None when it is
+    missing, not a string or blank."""
     if found is None:
         return None
     value = found[1]
@@ -287,10 +289,10 @@ def parse_config(
         client_id=service["clientId"].strip(),
         client_secret=service["clientSecret"].strip(),
         target_org_id=service["targetOrgId"].strip(),
-        seed_access_token=_string(config_keys.lookup(selected, fields["accessToken"])),
-        seed_refresh_token=_string(config_keys.lookup(selected, fields["refreshToken"])),
+        seed_access_token=string_value(config_keys.lookup(selected, fields["accessToken"])),
+        seed_refresh_token=string_value(config_keys.lookup(selected, fields["refreshToken"])),
     )
-    manager = {name: _string(found) for name, found in manager_found.items()}
+    manager = {name: string_value(found) for name, found in manager_found.items()}
     token_manager = TokenManagerCredentials(
         personal_access_token=manager["personalAccessToken"],
         oauth_client_id=manager["oauthClientId"],
