@@ -14,7 +14,6 @@ from ..errors import ConfigError
 from ..fileio import atomic_write_json, file_lock, read_json
 from ..tokens.config_keys import (
     SERVICE_APP_FIELDS,
-    TOKEN_MANAGER_FIELDS,
     KeyPath,
     select_profile,
     write_location,
@@ -57,11 +56,6 @@ def update_token_config(
     """
     service_app = service_app or {}
     token_manager = token_manager or {}
-    unknown = [f for f in service_app if f not in SERVICE_APP_FIELDS] + [
-        f for f in token_manager if f not in TOKEN_MANAGER_FIELDS
-    ]
-    if unknown:
-        raise ValueError(f"unknown config fields: {', '.join(unknown)}")
     with file_lock(config_path):
         if config_path.exists():
             document = read_json(config_path, what="config file")
