@@ -42,11 +42,19 @@ _Outcome = str | AuthorizationDenied
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], family: socket.AddressFamily) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        family: socket.AddressFamily,
+        *,
+        target: RedirectTarget,
+        expected_state: str,
+        outcomes: queue.Queue[_Outcome],
+    ) -> None:
         self.address_family = family
-        self.target: RedirectTarget | None = None
-        self.expected_state = ""
-        self.outcomes: queue.Queue[_Outcome] = queue.Queue()
+        self.target = target
+        self.expected_state = expected_state
+        self.outcomes = outcomes
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -73,10 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def do_GET(self) -> None:
-        target = self.server.target
-        assert target is not None
         parts = urllib.parse.urlsplit(self.path)
-        if parts.path != target.path:
+        if parts.path != self.server.target.path:
             self._reply(404, "Not found", "This address is not the setup callback.")
             return
         params = urllib.parse.parse_qs(parts.query)
@@ -143,14 +149,17 @@ class CallbackServer:
         try:
             for address, family, required in _bind_addresses(target):
                 try:
-                    server = _Server((address, target.port), family)
+                    server = _Server(
+                        (address, target.port),
+                        family,
+                        target=target,
+                        expected_state=expected_state,
+                        outcomes=self._outcomes,
+                    )
                 except OSError as exc:
                     if required:
                         raise CallbackUnavailable(_bind_problem(target, exc)) from None
                     continue
-                server.target = target
-                server.expected_state = expected_state
-                server.outcomes = self._outcomes
                 self._servers.append(server)
         except BaseException:
             self.close()
