@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..http import HttpClient
 
 PASTE_ATTEMPTS = 3
+PASTE_QUESTION = "Paste the redirected URL (or just the code)"
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,9 @@ def _show_and_open(
 
 
 def _paste_code(state: str, prompter: Prompter) -> str:
-    for attempt in range(1, PASTE_ATTEMPTS + 1):
-        pasted = prompter.ask("Paste the redirected URL (or just the code)")
+    for _ in range(PASTE_ATTEMPTS - 1):
         try:
-            return code_from_pasted(pasted, state)
+            return code_from_pasted(prompter.ask(PASTE_QUESTION), state)
         except MalformedRedirect as exc:
-            if attempt == PASTE_ATTEMPTS:
-                raise
             prompter.warn(f"{exc}; try again.")
-    raise AssertionError("unreachable")
+    return code_from_pasted(prompter.ask(PASTE_QUESTION), state)  # last try: errors propagate
