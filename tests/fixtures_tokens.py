@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class FakeWebexTokens:
         self.integ_refresh_valid: set[str] = set()
         self.expires_in = 14 * 86400
         self.refresh_expires_in = 90 * 86400
-        self.rotate = True
         self.delay = 0.0
         self.list_status: int | None = None  # force a status for GET /dataSources/
         self.data_sources: dict[str, dict[str, Any]] = {}
@@ -119,12 +118,8 @@ class FakeWebexTokens:
                     return self._error(401, "invalid client")
                 if refresh not in self.sa_refresh_valid:
                     return self._error(400, "invalid_grant: refresh token invalid or used")
-                if self.rotate:
-                    self.sa_refresh_valid.discard(refresh)
-                    access, new_refresh = self.new_service_pair()
-                else:
-                    access, _unused = self.new_service_pair()
-                    new_refresh = refresh
+                self.sa_refresh_valid.discard(refresh)
+                access, new_refresh = self.new_service_pair()
                 return self._grant(access, new_refresh)
             if form.get("client_secret") != INTEG_CLIENT_SECRET:
                 return self._error(401, "invalid client")
@@ -182,9 +177,8 @@ class FakeWebexTokens:
 
 
 @pytest.fixture
-def tokens_fake(httpserver: HTTPServer) -> Iterator[FakeWebexTokens]:
-    fake = FakeWebexTokens(httpserver)
-    yield fake
+def tokens_fake(httpserver: HTTPServer) -> FakeWebexTokens:
+    return FakeWebexTokens(httpserver)
 
 
 @pytest.fixture
@@ -202,7 +196,6 @@ def profile_dict(
     spelling: str = "current",
     seed_refresh: str | None = None,
     seed_access: str | None = None,
-    integ_refresh: str | None = INTEG_REFRESH,
 ) -> dict[str, Any]:
     """One profile in the users' format; ``spelling`` picks current/legacy/nested keys."""
     service: dict[str, Any] = {
@@ -223,9 +216,8 @@ def profile_dict(
             manager["integration"] = {
                 "clientId": INTEG_CLIENT_ID,
                 "clientSecret": INTEG_CLIENT_SECRET,
+                "refreshToken": INTEG_REFRESH,
             }
-            if integ_refresh:
-                manager["integration"]["refreshToken"] = integ_refresh
     else:
         if pat:
             manager["personalAccessToken"] = pat
@@ -235,8 +227,7 @@ def profile_dict(
             keys = [prefix + n if prefix else n[0].lower() + n[1:] for n in names]
             manager[keys[0]] = INTEG_CLIENT_ID
             manager[keys[1]] = INTEG_CLIENT_SECRET
-            if integ_refresh:
-                manager[keys[2]] = integ_refresh
+            manager[keys[2]] = INTEG_REFRESH
     return {"serviceApp": service, "tokenManager": manager}
 
 
