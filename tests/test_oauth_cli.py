@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from byods_manager.sandbox import Sandbox
 from tests.fixtures_oauth import (
@@ -28,12 +28,7 @@ from tests.fixtures_oauth import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MINT = f"POST /v1/applications/{APP_ID}/token"
 WriteConfig = Callable[..., Path]
-
-
-def run_cli(args: list[str], input: str | io.RawIOBase | None = None) -> Result:
-    from byods_manager.cli.main import cli
-
-    return CliRunner().invoke(cli, args, input=input, env=dict(os.environ), catch_exceptions=False)
+RunCli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -61,7 +56,12 @@ def sandbox_tokens(sandbox: Sandbox) -> set[str]:
 
 
 def test_browser_flow_end_to_end_then_byods_list_works(
-    sandbox: Sandbox, browser: Browser, tmp_path: Path, isolated_home: Path, free_port: int
+    sandbox: Sandbox,
+    browser: Browser,
+    tmp_path: Path,
+    isolated_home: Path,
+    free_port: int,
+    run_cli: RunCli,
 ) -> None:
     ident = sandbox.state.identity
     config = tmp_path / "token-config.json"
@@ -126,7 +126,7 @@ def test_browser_flow_end_to_end_then_byods_list_works(
 
 
 def test_cascade_stops_at_a_working_personal_token(
-    fake_webex: FakeWebex, write_config: WriteConfig
+    fake_webex: FakeWebex, write_config: WriteConfig, run_cli: RunCli
 ) -> None:
     pat = fake_webex.new_personal_token()
     config = write_config({"personalAccessToken": pat})
@@ -139,7 +139,7 @@ def test_cascade_stops_at_a_working_personal_token(
 
 
 def test_without_a_terminal_missing_answers_exit_2(
-    fake_webex: FakeWebex, write_config: WriteConfig
+    fake_webex: FakeWebex, write_config: WriteConfig, run_cli: RunCli
 ) -> None:
     config = write_config({"personalAccessToken": "personal-expired"})
     result = run_cli(["--config", str(config), "--base-url", fake_webex.base_url, "auth", "setup"])
@@ -150,7 +150,11 @@ def test_without_a_terminal_missing_answers_exit_2(
 
 
 def test_access_denied_exits_1_with_a_clear_message(
-    fake_webex: FakeWebex, write_config: WriteConfig, browser: Browser, free_port: int
+    fake_webex: FakeWebex,
+    write_config: WriteConfig,
+    browser: Browser,
+    free_port: int,
+    run_cli: RunCli,
 ) -> None:
     fake_webex.authorize_mode = "deny"
     config = write_config({})
@@ -180,7 +184,9 @@ def test_access_denied_exits_1_with_a_clear_message(
     }
 
 
-def test_timeout_exits_1(fake_webex: FakeWebex, write_config: WriteConfig, free_port: int) -> None:
+def test_timeout_exits_1(
+    fake_webex: FakeWebex, write_config: WriteConfig, free_port: int, run_cli: RunCli
+) -> None:
     config = write_config({})
     result = run_cli(
         [
@@ -213,6 +219,7 @@ def test_client_secret_from_the_environment(
     browser: Browser,
     free_port: int,
     monkeypatch: pytest.MonkeyPatch,
+    run_cli: RunCli,
 ) -> None:
     monkeypatch.setenv("BYODS_OAUTH_CLIENT_SECRET", INTEGRATION_CLIENT_SECRET)
     config = write_config({})
@@ -242,7 +249,7 @@ def test_client_secret_from_the_environment(
 
 
 def test_port_in_use_without_a_terminal_explains_instead_of_hanging(
-    fake_webex: FakeWebex, write_config: WriteConfig, free_port: int
+    fake_webex: FakeWebex, write_config: WriteConfig, free_port: int, run_cli: RunCli
 ) -> None:
     config = write_config({})
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
@@ -271,7 +278,10 @@ def test_port_in_use_without_a_terminal_explains_instead_of_hanging(
 
 
 def test_interactive_personal_token_is_asked_hidden_and_never_echoed(
-    fake_webex: FakeWebex, write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+    fake_webex: FakeWebex,
+    write_config: WriteConfig,
+    monkeypatch: pytest.MonkeyPatch,
+    run_cli: RunCli,
 ) -> None:
     monkeypatch.setenv("BYODS_ASSUME_TTY", "1")
     pat = fake_webex.new_personal_token()
@@ -292,6 +302,7 @@ def test_interactive_paste_path_when_the_port_is_taken(
     write_config: WriteConfig,
     free_port: int,
     monkeypatch: pytest.MonkeyPatch,
+    run_cli: RunCli,
 ) -> None:
     """The person pastes the redirected URL; its state is checked like the callback's."""
     monkeypatch.setenv("BYODS_ASSUME_TTY", "1")
@@ -324,7 +335,7 @@ def test_interactive_paste_path_when_the_port_is_taken(
                 "--redirect-uri",
                 redirect_uri,
             ],
-            input=LateInput(lambda: pasted[-1] + "\n"),  # type: ignore[arg-type]
+            input=LateInput(lambda: pasted[-1] + "\n"),
         )
     assert result.exit_code == 0, result.output
     assert "already in use" in result.stderr
