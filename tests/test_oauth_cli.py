@@ -55,6 +55,17 @@ def sandbox_tokens(sandbox: Sandbox) -> set[str]:
         return set(sandbox.state.access_tokens) | set(sandbox.state.refresh_tokens)
 
 
+def integration_setup(
+    config: Path, base_url: str, redirect_uri: str, *extra: str, secret: bool = True
+) -> list[str]:
+    """`byods auth setup` with the test integration's credentials."""
+    args = ["--config", str(config), "--base-url", base_url, "auth", "setup"]
+    args += ["--client-id", INTEGRATION_CLIENT_ID]
+    if secret:
+        args += ["--client-secret", INTEGRATION_CLIENT_SECRET]
+    return [*args, "--redirect-uri", redirect_uri, *extra]
+
+
 def test_browser_flow_end_to_end_then_byods_list_works(
     sandbox: Sandbox,
     browser: Browser,
@@ -159,22 +170,9 @@ def test_access_denied_exits_1_with_a_clear_message(
     fake_webex.authorize_mode = "deny"
     config = write_config({})
     result = run_cli(
-        [
-            "--config",
-            str(config),
-            "--base-url",
-            fake_webex.base_url,
-            "auth",
-            "setup",
-            "--client-id",
-            INTEGRATION_CLIENT_ID,
-            "--client-secret",
-            INTEGRATION_CLIENT_SECRET,
-            "--redirect-uri",
-            f"http://127.0.0.1:{free_port}/callback",
-            "--timeout",
-            "10",
-        ],
+        integration_setup(
+            config, fake_webex.base_url, f"http://127.0.0.1:{free_port}/callback", "--timeout", "10"
+        ),
     )
     assert result.exit_code == 1
     assert "access_denied" in result.stderr
@@ -189,23 +187,14 @@ def test_timeout_exits_1(
 ) -> None:
     config = write_config({})
     result = run_cli(
-        [
-            "--config",
-            str(config),
-            "--base-url",
+        integration_setup(
+            config,
             fake_webex.base_url,
-            "auth",
-            "setup",
-            "--client-id",
-            INTEGRATION_CLIENT_ID,
-            "--client-secret",
-            INTEGRATION_CLIENT_SECRET,
-            "--no-browser",
-            "--redirect-uri",
             f"http://127.0.0.1:{free_port}/callback",
+            "--no-browser",
             "--timeout",
             "1",
-        ],
+        ),
         input=None,
     )
     assert result.exit_code == 1
@@ -224,22 +213,14 @@ def test_client_secret_from_the_environment(
     monkeypatch.setenv("BYODS_OAUTH_CLIENT_SECRET", INTEGRATION_CLIENT_SECRET)
     config = write_config({})
     result = run_cli(
-        [
-            "--config",
-            str(config),
-            "--base-url",
+        integration_setup(
+            config,
             fake_webex.base_url,
-            "auth",
-            "setup",
-            "--client-id",
-            INTEGRATION_CLIENT_ID,
-            "--client-secret",
-            INTEGRATION_CLIENT_SECRET,
-            "--redirect-uri",
             f"http://127.0.0.1:{free_port}/callback",
             "--timeout",
             "10",
-        ]
+            secret=False,
+        )
     )
     browser.join()
     assert result.exit_code == 0, result.output
@@ -256,21 +237,12 @@ def test_port_in_use_without_a_terminal_explains_instead_of_hanging(
         squatter.bind(("127.0.0.1", free_port))
         squatter.listen()
         result = run_cli(
-            [
-                "--config",
-                str(config),
-                "--base-url",
+            integration_setup(
+                config,
                 fake_webex.base_url,
-                "auth",
-                "setup",
-                "--client-id",
-                INTEGRATION_CLIENT_ID,
-                "--client-secret",
-                INTEGRATION_CLIENT_SECRET,
-                "--no-browser",
-                "--redirect-uri",
                 f"http://127.0.0.1:{free_port}/callback",
-            ]
+                "--no-browser",
+            )
         )
     assert result.exit_code == 2
     assert "already in use" in result.stderr
@@ -321,20 +293,7 @@ def test_interactive_paste_path_when_the_port_is_taken(
         squatter.bind(("127.0.0.1", free_port))
         squatter.listen()
         result = run_cli(
-            [
-                "--config",
-                str(config),
-                "--base-url",
-                fake_webex.base_url,
-                "auth",
-                "setup",
-                "--client-id",
-                INTEGRATION_CLIENT_ID,
-                "--client-secret",
-                INTEGRATION_CLIENT_SECRET,
-                "--redirect-uri",
-                redirect_uri,
-            ],
+            integration_setup(config, fake_webex.base_url, redirect_uri),
             input=LateInput(lambda: pasted[-1] + "\n"),
         )
     assert result.exit_code == 0, result.output
