@@ -97,7 +97,16 @@ def test_json_mode_with_a_state_file(
 ) -> None:
     state = tmp_path / "state.json"
     process = start(
-        "--json", "--quiet", "--state-file", str(state), "--config-out", str(tmp_path / "c.json")
+        "--json",
+        "--quiet",
+        "--state-file",
+        str(state),
+        "--config-out",
+        str(tmp_path / "c.json"),
+        "--orgs",
+        "2",
+        "--page-size",
+        "5",
     )
     processes.append(process)
     assert process.stdout is not None
@@ -112,6 +121,10 @@ def test_json_mode_with_a_state_file(
     assert json.loads(state.read_text())["signingKeys"][-1]["kid"] == jwks["keys"][0]["kid"]
     assert info["jwksUrl"].endswith("/idb/oauth2/v2/keys/verificationjwk")
     assert len(info["adminToken"]) >= 20
+    assert len(info["orgIds"]) == 2
+    written = json.loads((tmp_path / "c.json").read_text())
+    assert written["sandbox"]["adminToken"] == info["adminToken"]
+    assert written["serviceApp"]["targetOrgId"] == info["orgIds"][0]
 
 
 def test_bad_options_exit_2_without_starting(tmp_path: Path) -> None:
