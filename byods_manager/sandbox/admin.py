@@ -3,8 +3,8 @@
 Every control needs the header ``X-Sandbox-Token: <admin token>`` (printed at start and
 written into the ready config), except ``GET /_sandbox/jwks`` (public keys). Bodies are
 a JSON object or form fields (``application/x-www-form-urlencoded``). The table of
-controls, with bodies and ``curl`` examples, is :data:`CONTROLS_HELP` (shown by
-``byods sandbox --help`` and in the README).
+controls is :data:`CONTROLS`; :func:`controls_help` renders it with a ``curl`` example
+per control for ``byods sandbox --help`` (the README has the same table).
 
 This module knows the sandbox only through :class:`Controls`, so it imports nothing
 from ``app``.

@@ -57,9 +57,6 @@ class Signer:
             "e": b64url_encode(_int_bytes(numbers.e)),
         }
 
-    def jwks(self) -> dict[str, list[dict[str, str]]]:
-        return {"keys": [self.jwk()]}
-
     def sign(self, claims: dict[str, Any]) -> str:
         """A compact JWS with the header layout Webex uses (kid, typ, alg)."""
         header = {"kid": self.kid, "typ": "JWT", "alg": "RS256"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import queue
@@ -42,6 +43,7 @@ CREATE_PROPERTIES = {
 }
 CREATE_REQUIRED = ("name", "targetUrl", "resource", "event")
 DELIVERY_TIMEOUT = 10.0
+PORTAL_CLIENT_ID = "sandbox-developer-portal"  # the app behind personal access tokens
 
 
 def _iso(moment: float) -> str:
@@ -52,6 +54,14 @@ def _iso(moment: float) -> str:
 def signature(secret: str, body: bytes) -> str:
     """What ``X-Spark-Signature`` carries."""
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha1).hexdigest()
+
+
+def _web_url(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def is_loopback_url(url: str) -> bool:
@@ -121,7 +131,7 @@ class Deliverer:
                 return {"delivered": True, "status": answer.status}
         except urllib.error.HTTPError as exc:
             return {"delivered": False, "status": exc.code}
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
             return {"delivered": False, "error": type(exc).__name__}
 
 
@@ -163,18 +173,17 @@ class WebhooksApi:
         problems = contract.body_problems(body, CREATE_PROPERTIES, CREATE_REQUIRED)
         if problems:
             raise HttpProblem(400, " ".join(problems), problems)
-        parts = urllib.parse.urlsplit(body["targetUrl"])
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not _web_url(body["targetUrl"]):
             raise HttpProblem(400, "'targetUrl' must be an http:// or https:// URL.")
         if body["resource"] == SERVICE_APP_RESOURCE and body["event"] not in SERVICE_APP_EVENTS:
             raise HttpProblem(
                 400, f"Event '{body['event']}' does not exist for resource 'serviceApp'."
             )
         ident = self.state.identity
-        app_id = (
-            ident.app_id
-            if owner == PERSONAL
-            else spark_id("APPLICATION", ident.integration_client_id)
+        # A personal token comes from the developer portal, an integration's from itself.
+        app_id = spark_id(
+            "APPLICATION",
+            PORTAL_CLIENT_ID if owner == PERSONAL else ident.integration_client_id,
         )
         webhook = {
             "id": spark_id("WEBHOOK", str(uuid.uuid4())),
