@@ -145,9 +145,10 @@ def test_every_control_is_documented_in_help_and_readme() -> None:
     help_text = CliRunner().invoke(cli, ["sandbox", "--help"]).output
     readme = README.read_text()
     for method, name, body, _ in CONTROLS:
-        assert f"{method} /_sandbox/{name}" in help_text
-        assert f"{method} /_sandbox/{name}" in readme, name
-        assert f"curl -X {method} -H 'X-Sandbox-Token: $TOKEN'" in help_text
-        if body:
-            assert body in readme, name
+        for text in (help_text, readme):
+            assert f"{method} /_sandbox/{name}" in text, name
+            curl = f'curl -X {method} -H "X-Sandbox-Token: $TOKEN"'
+            if body:
+                curl += f" -H 'Content-Type: application/json' -d '{body}'"
+            assert curl in text, name
     assert "--orgs" in help_text and "--page-size" in help_text

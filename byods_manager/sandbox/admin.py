@@ -67,7 +67,7 @@ def controls_help(origin: str = "http://127.0.0.1:PORT", token: str = "$TOKEN") 
     for method, name, body, what in CONTROLS:
         lines.append(f"  {method} /_sandbox/{name}  {body}".rstrip())
         lines.append(f"      {what}")
-        command = f"curl -X {method} -H 'X-Sandbox-Token: {token}'"
+        command = f'curl -X {method} -H "X-Sandbox-Token: {token}"'
         if body:
             command += f" -H 'Content-Type: application/json' -d '{body}'"
         lines.append(f"      {command} {origin}/_sandbox/{name}")
