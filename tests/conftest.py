@@ -8,6 +8,7 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures_core",
+    "tests.fixtures_stores",
     "tests.fixtures_tokens",
     "tests.fixtures_oauth",
     "tests.fixtures_sandbox",
@@ -19,6 +20,7 @@ _ISOLATED_ENV = (
     "BYODS_CONFIG",
     "BYODS_AUDIT_LOG",
     "BYODS_TOKEN_STORE",
+    "BYODS_STORE",
     "BYODS_OAUTH_CLIENT_SECRET",
     "BYODS_ASSUME_TTY",
 )

@@ -17,6 +17,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.fixtures_stores import PgStoreRef
+
 APP_ID = "app-123"
 ORG_ID = "org-456"
 SA_CLIENT_ID = "sa-client-id"
@@ -182,11 +184,31 @@ def tokens_fake(httpserver: HTTPServer) -> FakeWebexTokens:
 
 
 @pytest.fixture
-def tokens_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private token store, selected the way users select one: $BYODS_TOKEN_STORE."""
+def tokens_store(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    store_backend: str,
+    request: pytest.FixtureRequest,
+) -> Path | PgStoreRef:
+    """A private token store, selected the way users select one: $BYODS_TOKEN_STORE for a
+    file, $BYODS_STORE for PostgreSQL (see ``store_backend``)."""
+    if store_backend == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        monkeypatch.setenv("BYODS_STORE", url)
+        return PgStoreRef(url)
     path = tmp_path / "store" / "tokens.json"
     monkeypatch.setenv("BYODS_TOKEN_STORE", str(path))
     return path
+
+
+StoreTarget = Path | PgStoreRef
+
+
+def only_on_file(target: StoreTarget) -> Path:
+    """The store's path; skips the test on a backend that has no file."""
+    if not isinstance(target, Path):
+        pytest.skip("looks at the token file itself")
+    return target
 
 
 def profile_dict(
@@ -246,10 +268,8 @@ def tokens_config(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def seed_store(path: Path, **entry: Any) -> None:
+def seed_store(path: StoreTarget, **entry: Any) -> None:
     """Write a store holding one service-app entry (test setup only)."""
-    from byods_manager.fileio import atomic_write_json
-
     service = {
         "accessToken": entry.get("access"),
         "expiresAt": entry.get("expires_at"),
@@ -259,18 +279,45 @@ def seed_store(path: Path, **entry: Any) -> None:
         "updatedAt": time.time(),
         "known": [],
     }
-    atomic_write_json(
+    write_document(
         path,
         {"version": 1, "serviceApps": {f"{APP_ID}@{ORG_ID}": service}, "integrations": {}},
     )
 
 
-def read_store(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
+def write_document(target: StoreTarget, document: dict[str, Any]) -> None:
+    """Replace the whole token document, as it is, on either backend (test setup only)."""
+    if isinstance(target, Path):
+        from byods_manager.fileio import atomic_write_json
+
+        atomic_write_json(target, document)
+        return
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from byods_manager.stores import sql
+    from byods_manager.stores.postgres import PostgresStore
+
+    PostgresStore(target.url).migrate()
+    with psycopg.connect(target.url, autocommit=True) as conn:
+        conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, Jsonb(document)))
 
 
-def service_entry(path: Path) -> dict[str, Any]:
+def read_store(path: StoreTarget) -> dict[str, Any]:
+    """The raw token document as stored, on either backend."""
+    if isinstance(path, Path):
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    import psycopg
+
+    with psycopg.connect(path.url) as conn:
+        row = conn.execute("SELECT body FROM byods_documents WHERE name = 'tokens'").fetchone()
+    assert row is not None, "nothing stored"
+    document: dict[str, Any] = row[0]
+    return document
+
+
+def service_entry(path: StoreTarget) -> dict[str, Any]:
     entry: dict[str, Any] = read_store(path)["serviceApps"][f"{APP_ID}@{ORG_ID}"]
     return entry
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from byods_manager.tokens.store import TokenStore
+from tests.fixtures_stores import BACKENDS
 from tests.fixtures_tokens import FakeWebexTokens, seed_store, service_entry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,7 +35,10 @@ while not Path(go).exists():
 print(manager.get_token())
 """
 
+BOTH_STORES = pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)
 
+
+@BOTH_STORES
 @pytest.mark.slow
 def test_concurrent_processes_share_one_rotation(
     tokens_fake: FakeWebexTokens,

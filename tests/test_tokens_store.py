@@ -14,6 +14,7 @@ from byods_manager.errors import ConfigError
 from byods_manager.tokens.endpoints import TokenResponse
 from byods_manager.tokens.manager import TokenManager
 from byods_manager.tokens.store import STORE_VERSION, TokenStore, default_store_path
+from tests.fixtures_stores import BACKENDS
 from tests.fixtures_tokens import (
     INTEG_CLIENT_ID,
     FakeWebexTokens,
@@ -21,6 +22,8 @@ from tests.fixtures_tokens import (
     read_store,
     service_entry,
 )
+
+BOTH_STORES = pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)
 
 
 def test_default_path_is_the_state_dir_unless_overridden(
@@ -99,6 +102,7 @@ def test_unknown_top_level_keys_survive_a_rewrite(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["note"] == "kept"
 
 
+@BOTH_STORES
 def test_wizard_saving_side(
     tokens_config: Callable[..., Path], tokens_store: Path, tokens_fake: FakeWebexTokens
 ) -> None:
@@ -124,6 +128,7 @@ def test_wizard_saving_side(
     assert_no_secrets(repr(manager.store.load()))
 
 
+@BOTH_STORES
 def test_saving_integration_tokens_needs_an_integration_client_id(
     tokens_config: Callable[..., Path], tokens_store: Path, tokens_fake: FakeWebexTokens
 ) -> None:

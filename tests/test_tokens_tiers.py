@@ -3,7 +3,6 @@ server received (real HTTP over loopback)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from byods_manager.errors import AuthRequiredError, ByodsError
 from byods_manager.tokens.manager import TokenManager
+from tests.fixtures_stores import BACKENDS
 from tests.fixtures_tokens import (
     INTEG_REFRESH,
     PAT,
@@ -21,15 +21,19 @@ from tests.fixtures_tokens import (
     read_store,
     seed_store,
     service_entry,
+    write_document,
 )
 
 HOUR = 3600.0
+
+BOTH_STORES = pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)
 
 
 def manager_for(config: Path, fake: FakeWebexTokens, **kw: object) -> TokenManager:
     return TokenManager.from_config(config, base_url=fake.base_url, **kw)  # type: ignore[arg-type]
 
 
+@BOTH_STORES
 def test_valid_stored_token_makes_no_call(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -40,6 +44,7 @@ def test_valid_stored_token_makes_no_call(
     assert tokens_fake.server.log == []
 
 
+@BOTH_STORES
 def test_expired_token_makes_exactly_one_refresh_and_stores_the_rotated_pair(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -63,6 +68,7 @@ def test_expired_token_makes_exactly_one_refresh_and_stores_the_rotated_pair(
     assert tokens_fake.calls == {"sa_refresh": 1}
 
 
+@BOTH_STORES
 @pytest.mark.parametrize(("remaining", "calls"), [(4 * 60, 1), (6 * 60, 0)])
 def test_refresh_threshold_is_five_minutes(
     tokens_fake: FakeWebexTokens,
@@ -77,6 +83,7 @@ def test_refresh_threshold_is_five_minutes(
     assert tokens_fake.calls["sa_refresh"] == calls
 
 
+@BOTH_STORES
 def test_rejected_refresh_token_falls_to_applications_api(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -90,15 +97,18 @@ def test_rejected_refresh_token_falls_to_applications_api(
     assert entry["refreshToken"] in tokens_fake.sa_refresh_valid
 
 
+@BOTH_STORES
 def test_no_refresh_token_goes_straight_to_tier_2(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
     tokens_fake.bearers_valid.add(PAT)
     manager_for(tokens_config(), tokens_fake).get_token()
     assert tokens_fake.calls == {"mint": 1}
-    assert tokens_store.stat().st_mode & 0o777 == 0o600
+    if isinstance(tokens_store, Path):
+        assert tokens_store.stat().st_mode & 0o777 == 0o600
 
 
+@BOTH_STORES
 def test_tier_3_refreshes_the_integration_persists_it_and_retries_tier_2_once(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -118,6 +128,7 @@ def test_tier_3_refreshes_the_integration_persists_it_and_retries_tier_2_once(
     assert INTEG_REFRESH in config.read_text()
 
 
+@BOTH_STORES
 def test_stored_integration_token_is_preferred_once_the_pat_has_been_seen(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -136,6 +147,7 @@ def test_stored_integration_token_is_preferred_once_the_pat_has_been_seen(
     assert tokens_fake.log[1][1]["bearer"].startswith("integ-access-")
 
 
+@BOTH_STORES
 def test_every_tier_failing_raises_auth_required_with_one_line_per_tier(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -157,6 +169,7 @@ def test_every_tier_failing_raises_auth_required_with_one_line_per_tier(
     assert [kind for kind, _ in tokens_fake.log] == ["sa_refresh", "mint", "integration_refresh"]
 
 
+@BOTH_STORES
 def test_nothing_configured_beyond_the_service_app_needs_a_person(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -167,6 +180,7 @@ def test_nothing_configured_beyond_the_service_app_needs_a_person(
     assert tokens_fake.server.log == []
 
 
+@BOTH_STORES
 def test_temporary_failures_are_not_reported_as_needing_a_person(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -183,6 +197,7 @@ def test_temporary_failures_are_not_reported_as_needing_a_person(
     assert "temporary failure" in str(caught.value)
 
 
+@BOTH_STORES
 def test_invalidate_then_get_token_refreshes_once(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -196,6 +211,7 @@ def test_invalidate_then_get_token_refreshes_once(
     assert new != "revoked" and tokens_fake.calls == {"sa_refresh": 1}
 
 
+@BOTH_STORES
 def test_refresh_keeps_a_valid_token_unless_forced(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -210,6 +226,7 @@ def test_refresh_keeps_a_valid_token_unless_forced(
     assert tokens_fake.calls == {"sa_refresh": 1}
 
 
+@BOTH_STORES
 def test_seed_refresh_token_in_config_is_used_and_then_the_store_wins(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -225,6 +242,7 @@ def test_seed_refresh_token_in_config_is_used_and_then_the_store_wins(
     assert tokens_fake.log[0][1]["refresh_token"] == rotated
 
 
+@BOTH_STORES
 def test_config_wins_when_a_person_puts_a_new_refresh_token_in_it(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -237,6 +255,7 @@ def test_config_wins_when_a_person_puts_a_new_refresh_token_in_it(
     assert tokens_fake.log[0][1]["refresh_token"] == pasted
 
 
+@BOTH_STORES
 def test_a_newly_pasted_personal_token_wins_over_the_stored_integration_token(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -252,6 +271,7 @@ def test_a_newly_pasted_personal_token_wins_over_the_stored_integration_token(
     assert tokens_fake.log[1][1]["bearer"] == new_pat
 
 
+@BOTH_STORES
 def test_profiles_sharing_one_store_keep_separate_entries(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -278,6 +298,7 @@ def test_profiles_sharing_one_store_keep_separate_entries(
     assert tokens_fake.calls == {"mint": 2}
 
 
+@BOTH_STORES
 def test_check_lists_data_sources_and_saves_the_minted_pair(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -291,6 +312,7 @@ def test_check_lists_data_sources_and_saves_the_minted_pair(
     assert minted_last != tokens_fake.log[1][1]["bearer"]  # the second pair was kept
 
 
+@BOTH_STORES
 def test_status_reports_each_tier_without_secrets(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -313,6 +335,7 @@ def test_status_reports_each_tier_without_secrets(
 ROTATIONS = 12  # each rotation records two fingerprints; the store kept only 16 of them
 
 
+@BOTH_STORES
 def test_a_config_refresh_token_stays_known_across_many_rotations(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -325,6 +348,7 @@ def test_a_config_refresh_token_stays_known_across_many_rotations(
     assert tokens_fake.calls == {"sa_refresh": ROTATIONS}
 
 
+@BOTH_STORES
 def test_a_config_integration_refresh_token_stays_known_across_many_rotations(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -339,6 +363,7 @@ def test_a_config_integration_refresh_token_stays_known_across_many_rotations(
     assert tokens_fake.calls["integration_refresh"] == ROTATIONS
 
 
+@BOTH_STORES
 def test_a_store_without_config_fingerprints_keeps_the_config_value_known(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:
@@ -348,13 +373,14 @@ def test_a_store_without_config_fingerprints_keeps_the_config_value_known(
     seed_store(tokens_store, access="old", expires_at=time.time() - 10, refresh=rotated)
     old = read_store(tokens_store)  # as written before configKnown existed
     old["serviceApps"]["app-123@org-456"]["known"] = [fingerprint(SEED_REFRESH)]
-    tokens_store.write_text(json.dumps(old))
+    write_document(tokens_store, old)
     config = tokens_config(pat=None, seed_refresh=SEED_REFRESH)  # the seed was used long ago
     for _ in range(ROTATIONS):
         assert manager_for(config, tokens_fake).refresh(force=True).tier == 1
     assert service_entry(tokens_store)["refreshToken"] in tokens_fake.sa_refresh_valid
 
 
+@BOTH_STORES
 def test_status_shows_the_token_manager_token_the_chain_would_use(
     tokens_fake: FakeWebexTokens, tokens_store: Path, tokens_config: Callable[..., Path]
 ) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..fileio import read_json
+from ..stores.urls import is_postgres_url
 from . import config_keys
 
 Warn = Callable[[str], None]
@@ -109,7 +110,8 @@ _HINTS = {
     "clientId": "the client ID shown with the app on developer.webex.com",
     "clientSecret": "the client secret shown once when the app was created (regenerate if lost)",
     "targetOrgId": "the ID of the customer org whose full admin authorized the service app",
-    "tokenStore": "a file path for the token store, e.g. ~/.local/state/byods-manager/tokens.json",
+    "tokenStore": "a file path for the token store (e.g. ~/.local/state/byods-manager/tokens.json) "
+    "or a postgresql:// URL for a store shared by several hosts",
     "refreshThresholdMinutes": "minutes before expiry at which a token is refreshed (default 5)",
     "profiles": "an object mapping profile names to single-profile configs",
     "defaultProfile": "the name of one entry under profiles",
@@ -162,6 +164,7 @@ class ProfileConfig:
     service_app: ServiceAppCredentials
     token_manager: TokenManagerCredentials
     token_store: Path | None = None
+    token_store_url: str | None = None  # a postgresql:// tokenStore (then token_store is None)
     refresh_threshold_seconds: float | None = None
 
 
@@ -301,8 +304,10 @@ def parse_config(
         oauth_refresh_token=manager["oauthRefreshToken"],
     )
     store_text = selected.get("tokenStore") or raw.get("tokenStore")
-    token_store = None
-    if isinstance(store_text, str):
+    token_store, token_store_url = None, None
+    if isinstance(store_text, str) and is_postgres_url(store_text):
+        token_store_url = store_text.strip()
+    elif isinstance(store_text, str):
         token_store = Path(store_text).expanduser()
         if not token_store.is_absolute():
             token_store = path.parent / token_store
@@ -313,6 +318,7 @@ def parse_config(
         service_app=service_app,
         token_manager=token_manager,
         token_store=token_store,
+        token_store_url=token_store_url,
         refresh_threshold_seconds=float(threshold) * 60 if threshold is not None else None,
     )
 

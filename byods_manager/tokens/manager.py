@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 from ..auth import ENV_ACCESS_TOKEN
 from ..errors import ByodsError, ConfigError
+from ..stores.select import open_store, store_location
 from .config import ProfileConfig, load_config
 from .endpoints import TokenResponse
 from .status import CheckResult, TokenStatus, build_status
-from .store import StoreData, TokenEntry, TokenStore, default_store_path
+from .store import StoreData, TokenEntry
 from .tiers import (
     DEFAULT_THRESHOLD_SECONDS,
     REJECTED_SOURCE,
@@ -29,6 +30,7 @@ from .tiers import (
 
 if TYPE_CHECKING:
     from ..http import HttpClient
+    from ..stores.base import StateStore
 
 Notify = Callable[[str], None]
 
@@ -45,14 +47,16 @@ class TokenManager:
         config: ProfileConfig,
         *,
         base_url: str,
-        store: TokenStore | None = None,
+        store: StateStore | None = None,
         threshold_seconds: float | None = None,
         notify: Notify | None = None,
         warn: Notify | None = None,
     ) -> None:
         self.config = config
         self.base_url = base_url.rstrip("/")
-        self.store = store or TokenStore(default_store_path(config.token_store))
+        self.store = store or open_store(
+            store_location(None, config.token_store_url or config.token_store)
+        )
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
         self.threshold = (
@@ -73,9 +77,13 @@ class TokenManager:
         base_url: str,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        store: str | None = None,
     ) -> TokenManager:
+        """``store`` is a ``--store`` location (path or URL); it wins over the environment
+        and the config's ``tokenStore``."""
         config = load_config(config_path, profile, warn=warn)
-        return cls(config, base_url=base_url, notify=notify, warn=warn)
+        location = store_location(store, config.token_store_url or config.token_store)
+        return cls(config, base_url=base_url, store=open_store(location), notify=notify, warn=warn)
 
     # -- the TokenProvider interface -------------------------------------------------
 
@@ -139,7 +147,7 @@ class TokenManager:
         return build_status(
             self.config,
             snapshot,
-            store_path=self.store.path,
+            store_path=self.store.location,
             threshold=self.threshold,
             env_bypass=bool(os.environ.get(ENV_ACCESS_TOKEN)),
         )

@@ -76,7 +76,7 @@ class TierStatus:
 class TokenStatus:
     config_path: Path
     profile: str | None
-    store_path: Path
+    store_path: Path | str
     app_id: str
     target_org_id: str
     threshold_seconds: float
@@ -126,7 +126,7 @@ def build_status(
     config: ProfileConfig,
     data: StoreData,
     *,
-    store_path: Path,
+    store_path: Path | str,
     threshold: float,
     env_bypass: bool = False,
     now: float | None = None,

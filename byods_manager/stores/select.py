@@ -1,0 +1,48 @@
+"""Which store to use: ``--store`` / ``$BYODS_STORE`` / ``$BYODS_TOKEN_STORE`` (the older
+name) / the config's ``tokenStore`` / the file in the user state dir, first found wins.
+
+A ``postgresql://`` (or ``postgres://``) location opens the shared PostgreSQL store; anything
+else is a file path. A store that cannot be reached is an error, never a reason to fall back
+to a local file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .urls import is_postgres_url
+
+if TYPE_CHECKING:
+    from .base import StateStore
+
+ENV_STORE = "BYODS_STORE"
+ENV_STORE_ALIAS = "BYODS_TOKEN_STORE"
+
+
+def store_location(option: str | None = None, configured: Path | str | None = None) -> str:
+    """The store's location as given: a URL or a path (``~`` expanded)."""
+    for candidate in (option, os.environ.get(ENV_STORE), os.environ.get(ENV_STORE_ALIAS)):
+        if candidate and candidate.strip():
+            return _normalize(candidate.strip())
+    if configured is not None:
+        return _normalize(str(configured))
+    from ..tokens.store import default_store_path
+
+    return str(default_store_path())
+
+
+def _normalize(text: str) -> str:
+    return text if is_postgres_url(text) else str(Path(text).expanduser())
+
+
+def open_store(location: str) -> StateStore:
+    """The store at ``location`` (nothing is connected or read yet)."""
+    if is_postgres_url(location):
+        from .postgres import PostgresStore
+
+        return PostgresStore(location)
+    from .file import FileStore
+
+    return FileStore(Path(location))
