@@ -25,6 +25,7 @@ class AppContext:
     base_url_option: str | None = None
     verbose: int = 0
     audit_log_option: str | None = None
+    store_option: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -65,9 +66,19 @@ class AppContext:
                 base_url=self.base_url,
                 notify=self.notify,
                 warn=self.warn,
+                store=self.store_option,
             )
         manager: TokenManager = self._cache["manager"]
         return manager
+
+    def store_location(self) -> str:
+        """--store, else $BYODS_STORE/$BYODS_TOKEN_STORE, else the config's tokenStore (when
+        a config exists), else the default file."""
+        from ..stores.select import configured_store, store_location
+
+        if self.store_option:
+            return store_location(self.store_option)
+        return store_location(None, configured_store(self.config_path, self.profile, self.warn))
 
     def http(self) -> HttpClient:
         if "http" not in self._cache:

@@ -34,6 +34,13 @@ from .reporting import ReportingGroup
     envvar="BYODS_AUDIT_LOG",
     help="Append the audit trail here (default: the user state dir).",
 )
+@click.option(
+    "--store",
+    "store_option",
+    metavar="PATH_OR_URL",
+    help="Token store: a file path or postgresql://... shared by several hosts "
+    "(default: $BYODS_STORE, the config's tokenStore, or the user state dir).",
+)
 @click.option("-v", "--verbose", count=True, help="Show progress notes (-vv for debug logs).")
 @click.pass_context
 def cli(
@@ -42,6 +49,7 @@ def cli(
     profile: str | None,
     base_url_option: str | None,
     audit_log_option: str | None,
+    store_option: str | None,
     verbose: int,
 ) -> None:
     """Manage Webex BYODS data sources and keep their service-app tokens alive.
@@ -59,13 +67,14 @@ def cli(
         base_url_option=base_url_option,
         verbose=verbose,
         audit_log_option=audit_log_option,
+        store_option=store_option,
     )
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, sandbox_cmd, schemas, token_cmd
+    from . import auth_cmd, datasources, sandbox_cmd, schemas, store_cmd, token_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd):
+    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, store_cmd):
         module.register(cli)
 
 

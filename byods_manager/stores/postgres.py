@@ -104,7 +104,7 @@ class PostgresStore:
 
     def _reason(self, exc: BaseException) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        text = lines[-1] if lines else type(exc).__name__
+        text = lines[0].removeprefix("connection failed: ") if lines else type(exc).__name__
         password = url_password(self._url)
         return text.replace(password, "***") if password else text
 
@@ -214,7 +214,7 @@ class PostgresStore:
         conn = self._connect()
         try:
             try:
-                conn.execute(sql.SET_LOCK_TIMEOUT, (f"{int(self.lock_timeout * 1000)}ms",))
+                conn.execute(sql.PREPARE_LOCK_SESSION, (f"{int(self.lock_timeout * 1000)}ms",))
                 conn.execute(sql.LOCK_TOKENS, (sql.TOKENS_LOCK_KEY,))
             except pg.errors.LockNotAvailable:
                 raise ByodsError(

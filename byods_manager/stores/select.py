@@ -9,6 +9,7 @@ to a local file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,3 +47,18 @@ def open_store(location: str) -> StateStore:
     from .file import FileStore
 
     return FileStore(Path(location))
+
+
+def configured_store(
+    config_path: Path, profile: str | None = None, warn: Callable[[str], None] | None = None
+) -> str | Path | None:
+    """The config's ``tokenStore`` when no option or environment variable decides and the
+    config file exists (the config is not needed to look at a store)."""
+    if any(os.environ.get(name) for name in (ENV_STORE, ENV_STORE_ALIAS)):
+        return None
+    if not config_path.exists():
+        return None
+    from ..tokens.config import load_config
+
+    config = load_config(config_path, profile, warn=warn)
+    return config.token_store_url or config.token_store

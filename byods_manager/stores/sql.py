@@ -61,7 +61,13 @@ RECORD_VERSION = "INSERT INTO byods_schema_version (version, description) VALUES
 LOCK_MIGRATION = "SELECT pg_advisory_xact_lock(%s)"
 
 # -- the token document ----------------------------------------------------------------
-SET_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %s, false)"
+# On the connection that holds the token lock: give up waiting after the lock timeout, and
+# let the server notice a vanished host within about a minute (TCP keepalives; ignored on
+# Unix sockets), so a dead host's lock does not block every other host for hours.
+PREPARE_LOCK_SESSION = """SELECT set_config('lock_timeout', %s, false),
+    set_config('tcp_keepalives_idle', '30', false),
+    set_config('tcp_keepalives_interval', '10', false),
+    set_config('tcp_keepalives_count', '3', false)"""
 LOCK_TOKENS = "SELECT pg_advisory_lock(%s)"
 UNLOCK_TOKENS = "SELECT pg_advisory_unlock(%s)"
 # The body only when the revision differs from the one the caller has parsed already.
