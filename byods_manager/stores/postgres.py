@@ -354,4 +354,4 @@ def _migrate(conn: psycopg.Connection[Any]) -> int:
 
 
 def _copy(data: StoreData) -> StoreData:
-    return StoreData.from_json(data.to_json())
+    return copy.deepcopy(data)

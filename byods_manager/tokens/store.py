@@ -27,6 +27,7 @@ writes goes through :meth:`TokenStore.locked`, which re-reads after taking the l
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import time
 from collections.abc import Iterator
@@ -308,5 +309,5 @@ class TokenStore:
 
 
 def _copy(data: StoreData) -> StoreData:
-    """A private copy, so callers may mutate what they loaded."""
-    return StoreData.from_json(data.to_json())
+    """A private copy, so callers may mutate what they loaded (nested ``extra`` values too)."""
+    return copy.deepcopy(data)
