@@ -310,3 +310,12 @@ def test_copy_state_raises_input_error_for_an_empty_origin(pg_url: str, tmp_path
 
     with pytest.raises(InputError):
         copy_state(PostgresStore(pg_url), open_store(str(tmp_path / "x.json")))
+
+
+def test_the_postgres_token_lock_is_reentrant_within_a_thread(pg_url: str) -> None:
+    state_store = PostgresStore(pg_url, lock_timeout=5)
+    with state_store.locked() as outer:
+        outer.service_app("a@o").set_pair("acc", 2e9, "ref", None, "test")
+        state_store.save(outer)
+        with state_store.locked() as inner:  # would wait for itself if it were not
+            assert inner.service_apps["a@o"].access_token == "acc"

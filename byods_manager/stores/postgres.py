@@ -209,7 +209,14 @@ class PostgresStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[StoreData]:
-        """Hold the token lock (every host honours it) and yield freshly read content."""
+        """Hold the token lock (every host honours it) and yield freshly read content.
+
+        Re-entrant within a thread: an inner block re-reads and shares the outer lock.
+        """
+        if getattr(self._holder, "conn", None) is not None:
+            self._cache = None
+            yield self.load()
+            return
         pg = _driver()
         conn = self._connect()
         try:

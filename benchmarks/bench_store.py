@@ -1,0 +1,212 @@
+"""Store figures, printed (never asserted): `make bench`.
+
+Starts a private PostgreSQL server from the ``pgserver`` wheel (Unix socket, so network
+latency to a real database server comes on top) and the project's Webex sandbox:
+
+* token read latency: ``store.load()`` and a tier-0 ``get_token()`` on the file store and
+  on PostgreSQL;
+* refreshes per expiry: 2 "hosts" (separate HOME and config dirs) x 10 processes start
+  together with an expired token in one PostgreSQL store; the sandbox counts refreshes;
+* lease takeover time: a replica holding a lease (TTL 2 s, renewed every 0.5 s) is
+  SIGKILLed; another polls every 50 ms; time from the kill to the takeover.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from byods_manager.sandbox import Sandbox  # noqa: E402
+from byods_manager.stores.select import open_store  # noqa: E402
+from byods_manager.tokens.manager import TokenManager  # noqa: E402
+
+READS = 500
+ROUNDS = 3
+HOSTS, PROCESSES = 2, 10
+LEASE_TTL = 2.0
+SERVICE_APP_REFRESH = "POST /access_token [refresh_token:service_app]"
+
+WORKER = """
+import sys, time
+from pathlib import Path
+from byods_manager.tokens.manager import TokenManager
+manager = TokenManager.from_config(sys.argv[1], base_url=sys.argv[2])
+manager.store.load()
+Path(sys.argv[3]).touch()
+while not Path(sys.argv[4]).exists():
+    time.sleep(0.002)
+manager.get_token()
+"""
+
+HOLDER = """
+import sys, time
+from byods_manager.stores.select import open_store
+store = open_store(sys.argv[1])
+ttl = float(sys.argv[2])
+assert store.acquire_lease("org:bench", "replica-a", ttl)
+print("owned", flush=True)
+while True:
+    time.sleep(ttl / 4)
+    store.renew_lease("org:bench", "replica-a", ttl)
+"""
+
+
+def new_database(admin_url: str) -> str:
+    import psycopg
+
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.replace("/postgres?", f"/{name}?", 1)
+
+
+def timed(action: Callable[[], object], n: int) -> tuple[float, float]:
+    """(median, p95) in milliseconds."""
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def read_latency(sandbox: Sandbox, work: Path, pg_url: str) -> None:
+    config = sandbox.write_config(work / "token-config.json")
+    print(f"Token read latency ({READS} reads, warm; median / p95 ms):")
+    for label, location in (("file", str(work / "tokens.json")), ("postgres", pg_url)):
+        manager = TokenManager.from_config(config, base_url=sandbox.base_url, store=location)
+        manager.refresh()
+        load = timed(manager.store.load, READS)
+        token = timed(manager.get_token, READS)
+        with_lock = timed(lambda m=manager: _lock_once(m), 50)
+        print(
+            f"  {label:9} load() {load[0]:6.3f} / {load[1]:6.3f}   "
+            f"get_token() {token[0]:6.3f} / {token[1]:6.3f}   "
+            f"lock+re-read {with_lock[0]:6.3f} / {with_lock[1]:6.3f}"
+        )
+        manager.store.close()
+        manager.close()
+
+
+def _lock_once(manager: TokenManager) -> None:
+    with manager.store.locked():
+        pass
+
+
+def refreshes_per_expiry(sandbox: Sandbox, work: Path, admin_url: str) -> None:
+    print(f"Refreshes per expiry, {HOSTS} hosts x {PROCESSES} processes, one PostgreSQL store:")
+    config_text = json.dumps(sandbox.config_data())
+    for round_number in range(1, ROUNDS + 1):
+        pg_url = new_database(admin_url)
+        homes = []
+        for host in range(HOSTS):
+            home = work / f"round-{round_number}" / f"host-{host}"
+            config = home / "token-config.json"
+            config.parent.mkdir(parents=True)
+            config.write_text(config_text)
+            config.chmod(0o600)
+            homes.append((home, config))
+        first = TokenManager.from_config(homes[0][1], base_url=sandbox.base_url, store=pg_url)
+        first.refresh()
+        with first.store.locked() as data:
+            for entry in data.service_apps.values():
+                entry.expires_at = time.time() - 60
+            first.store.save(data)
+        first.store.close()
+        before = sandbox.stats_snapshot()["requests"].get(SERVICE_APP_REFRESH, 0)
+        go = work / f"go-{round_number}"
+        ready, workers = [], []
+        for host, (home, config) in enumerate(homes):
+            env = {**os.environ, "PYTHONPATH": str(REPO), "HOME": str(home), "BYODS_STORE": pg_url}
+            env["XDG_STATE_HOME"] = str(home / "state")
+            for n in range(PROCESSES):
+                ready.append(work / f"ready-{round_number}-{host}-{n}")
+                workers.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-c",
+                            WORKER,
+                            str(config),
+                            sandbox.base_url,
+                            str(ready[-1]),
+                            str(go),
+                        ],
+                        env=env,
+                    )
+                )
+        while not all(path.exists() for path in ready):
+            time.sleep(0.01)
+        start = time.perf_counter()
+        go.touch()
+        codes = [w.wait() for w in workers]
+        wall = time.perf_counter() - start
+        after = sandbox.stats_snapshot()["requests"].get(SERVICE_APP_REFRESH, 0)
+        print(
+            f"  round {round_number}: {after - before} refresh(es) for {len(workers)} processes, "
+            f"all got a token in {wall:.2f} s, exit codes {sorted(set(codes))}"
+        )
+
+
+def takeover_time(work: Path, admin_url: str) -> None:
+    print(f"Lease takeover after SIGKILL of the owner (TTL {LEASE_TTL:g} s, polled every 50 ms):")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for label, location in (
+        ("file", str(work / "leases.json")),
+        ("postgres", new_database(admin_url)),
+    ):
+        samples = []
+        for _ in range(ROUNDS):
+            holder = subprocess.Popen(
+                [sys.executable, "-c", HOLDER, location, str(LEASE_TTL)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "owned"
+            store = open_store(location)
+            time.sleep(LEASE_TTL / 2)
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+            killed = time.perf_counter()
+            while not store.acquire_lease("org:bench", "replica-b", LEASE_TTL):
+                time.sleep(0.05)
+            samples.append(time.perf_counter() - killed)
+            store.release_lease("org:bench", "replica-b")
+            store.close()
+        text = ", ".join(f"{s:.2f}" for s in samples)
+        print(f"  {label:9} {text} s  (bound: one TTL after the last renewal, <= {LEASE_TTL:g} s)")
+
+
+def main() -> None:
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="byods-bench-store-") as tmp:
+        work = Path(tmp)
+        pgdata = Path(tempfile.mkdtemp(prefix="byods-bench-pg-"))
+        server = pgserver.get_server(pgdata, cleanup_mode="delete")
+        try:
+            admin_url = server.get_uri("postgres")
+            with Sandbox() as sandbox:
+                read_latency(sandbox, work, new_database(admin_url))
+                refreshes_per_expiry(sandbox, work, admin_url)
+            takeover_time(work, admin_url)
+        finally:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    main()
