@@ -206,26 +206,23 @@ class HttpClient:
                 )
             except requests.exceptions.RequestException as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or _refused(exc)
+                problem = _describe_transport(exc)
+                if _refused(exc):
+                    problem += (
+                        f" to {_host_of(url)}; is that the right host? "
+                        "Check --base-url / WEBEX_API_BASE_URL"
+                    )
                 if (idempotent or never_sent) and retries < self.retry.max_retries:
                     retries += 1
                     delay = self._backoff(retries)
-                    self.notify(
-                        f"{method} {path}: {_describe_transport(exc)}; retrying in {delay:.1f}s"
-                    )
-                    self._wait(delay, method, path)
+                    self.notify(f"{method} {path}: {problem}; retrying in {delay:.1f}s")
+                    self._wait(delay, method, path, problem)
                     continue
                 if not idempotent and not never_sent:
                     raise AmbiguousRequestError(
-                        f"{method} {url}: {_describe_transport(exc)}; "
-                        "the server may or may not have processed it"
+                        f"{method} {url}: {problem}; the server may or may not have processed it"
                     ) from None
-                hint = ""
-                if _refused(exc):
-                    hint = (
-                        f" Is {_host_of(url)} the right host? "
-                        "Check --base-url / WEBEX_API_BASE_URL."
-                    )
-                raise TransportError(f"{method} {url}: {_describe_transport(exc)}.{hint}") from None
+                raise TransportError(f"{method} {url}: {problem}.") from None
 
             data = _parse_body(response)
             log.debug("%s %s -> %s", method, path, response.status_code)
@@ -250,7 +247,7 @@ class HttpClient:
                 retries += 1
                 wait = self._server_delay(response, retries)
                 self.notify(f"rate limited, waiting {wait:.0f}s ({method} {path})")
-                self._wait(wait, method, path)
+                self._wait(wait, method, path, "rate limited (HTTP 429)")
                 continue
 
             if response.status_code in retry_statuses:
@@ -265,7 +262,7 @@ class HttpClient:
                     self.notify(
                         f"{method} {path}: HTTP {response.status_code}; retrying in {delay:.1f}s"
                     )
-                    self._wait(delay, method, path)
+                    self._wait(delay, method, path, f"HTTP {response.status_code}")
                     continue
 
             if response.status_code >= 400:
@@ -279,12 +276,13 @@ class HttpClient:
                 )
             return ApiResponse(response.status_code, data, dict(response.headers))
 
-    def _wait(self, seconds: float, method: str, path: str) -> None:
+    def _wait(self, seconds: float, method: str, path: str, problem: str) -> None:
         """Sleep before a retry, but never past the command's deadline."""
         if self.deadline is not None and self.deadline.remaining() < seconds:
             raise DeadlineExceeded(
-                f"{method} {path}: a retry in {seconds:.1f}s would pass the command's deadline "
-                f"({self.deadline.label}); giving up. Allow more time with --timeout."
+                f"{method} {path}: {problem}; a retry in {seconds:.1f}s would pass the "
+                f"command's deadline ({self.deadline.label}), giving up. "
+                "Allow more time with --timeout."
             )
         self._sleep(seconds)
 

@@ -49,4 +49,6 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def resolve_base_url(explicit: str | None = None) -> str:
     """--base-url, else $WEBEX_API_BASE_URL, else the public Webex API."""
     url = explicit or os.environ.get("WEBEX_API_BASE_URL") or DEFAULT_BASE_URL
-    return url.rstrip("/")
+    from .base_url import check_base_url
+
+    return check_base_url(url.strip())

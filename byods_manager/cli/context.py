@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..audit import AuditLog
     from ..auth import TokenProvider
     from ..client import DataSourceClient
+    from ..deadline import Deadline
     from ..http import HttpClient
     from ..tokens.manager import TokenManager
 
@@ -25,11 +26,31 @@ class AppContext:
     base_url_option: str | None = None
     verbose: int = 0
     audit_log_option: str | None = None
+    timeout_option: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
-        return resolve_base_url(self.base_url_option)
+        from ..base_url import warn_if_not_webex
+
+        url = resolve_base_url(self.base_url_option)
+        warn_if_not_webex(url, self.warn)
+        return url
+
+    @property
+    def deadline(self) -> Deadline:
+        """The whole command's deadline (``--timeout``), started when first asked for."""
+        if "deadline" not in self._cache:
+            from ..deadline import DEFAULT_COMMAND_TIMEOUT_SECONDS, Deadline
+            from ..durations import parse_duration
+
+            seconds = DEFAULT_COMMAND_TIMEOUT_SECONDS
+            if self.timeout_option:
+                seconds = parse_duration(self.timeout_option).total_seconds()
+            label = f"--timeout {self.timeout_option}" if self.timeout_option else ""
+            self._cache["deadline"] = Deadline(seconds, label=label)
+        result: Deadline = self._cache["deadline"]
+        return result
 
     @property
     def config_path(self) -> Path:
@@ -65,6 +86,7 @@ class AppContext:
                 base_url=self.base_url,
                 notify=self.notify,
                 warn=self.warn,
+                deadline=self.deadline,
             )
         manager: TokenManager = self._cache["manager"]
         return manager
@@ -74,7 +96,7 @@ class AppContext:
             from ..http import HttpClient
 
             self._cache["http"] = HttpClient(
-                self.base_url, self.token_provider(), notify=self.notify
+                self.base_url, self.token_provider(), notify=self.notify, deadline=self.deadline
             )
         result: HttpClient = self._cache["http"]
         return result

@@ -35,6 +35,13 @@ from .reporting import ReportingGroup
     help="Append the audit trail here (default: the user state dir).",
 )
 @click.option("-v", "--verbose", count=True, help="Show progress notes (-vv for debug logs).")
+@click.option(
+    "--timeout",
+    "timeout_option",
+    metavar="DURATION",
+    envvar="BYODS_TIMEOUT",
+    help="Deadline for the whole command, e.g. 90s or 10m (default: 5m).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -43,6 +50,7 @@ def cli(
     base_url_option: str | None,
     audit_log_option: str | None,
     verbose: int,
+    timeout_option: str | None,
 ) -> None:
     """Manage Webex BYODS data sources and keep their service-app tokens alive.
 
@@ -59,6 +67,7 @@ def cli(
         base_url_option=base_url_option,
         verbose=verbose,
         audit_log_option=audit_log_option,
+        timeout_option=timeout_option,
     )
 
 

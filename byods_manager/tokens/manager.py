@@ -28,6 +28,7 @@ from .tiers import (
 )
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..http import HttpClient
 
 Notify = Callable[[str], None]
@@ -49,8 +50,10 @@ class TokenManager:
         threshold_seconds: float | None = None,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.config = config
+        self.deadline = deadline
         self.base_url = base_url.rstrip("/")
         self.store = store or TokenStore(default_store_path(config.token_store))
         if threshold_seconds is None:
@@ -73,9 +76,10 @@ class TokenManager:
         base_url: str,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> TokenManager:
         config = load_config(config_path, profile, warn=warn)
-        return cls(config, base_url=base_url, notify=notify, warn=warn)
+        return cls(config, base_url=base_url, notify=notify, warn=warn, deadline=deadline)
 
     # -- the TokenProvider interface -------------------------------------------------
 
@@ -228,7 +232,11 @@ class TokenManager:
             from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
 
             self._token_http = HttpClient(
-                self.base_url, None, retry=TOKEN_ENDPOINT_RETRY, notify=self.notify
+                self.base_url,
+                None,
+                retry=TOKEN_ENDPOINT_RETRY,
+                notify=self.notify,
+                deadline=self.deadline,
             )
         return self._token_http
 
@@ -236,7 +244,7 @@ class TokenManager:
         from ..http import HttpClient
 
         name = "service-app token: GET /dataSources/"
-        http = HttpClient(self.base_url, self, notify=self.notify)
+        http = HttpClient(self.base_url, self, notify=self.notify, deadline=self.deadline)
         try:
             before = self.get_token()
             response = http.request("GET", "/dataSources/")

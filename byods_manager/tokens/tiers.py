@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, AuthRequiredError, ByodsError
+from ..errors import ApiError, AuthRequiredError, ByodsError, ConfigError
 from ..secrets import redact
 from . import endpoints
 from .config import ProfileConfig
@@ -74,6 +74,7 @@ class _Failure:
     tier: int
     text: str
     definitive: bool
+    status: int | None = None
 
 
 def iso(when: float | None) -> str | None:
@@ -208,7 +209,7 @@ class RefreshChain:
             failures.append(
                 _Failure(3, "tier 3 (integration OAuth refresh): skipped (tier 2 got no 401)", True)
             )
-        raise _final_error(failures)
+        raise _final_error(failures, self._http().base_url)
 
     def _tier0_reason(self, entry: TokenEntry, forced: bool) -> str:
         if forced:
@@ -363,12 +364,19 @@ class RefreshChain:
 def _failure(tier: int, label: str, exc: ByodsError) -> _Failure:
     if isinstance(exc, ApiError):
         definitive = exc.status in DEFINITIVE_STATUSES
-        return _Failure(tier, f"{label}: rejected, {exc.describe()}", definitive)
+        return _Failure(tier, f"{label}: rejected, {exc.describe()}", definitive, exc.status)
     return _Failure(tier, f"{label}: {exc}", False)
 
 
-def _final_error(failures: list[_Failure]) -> ByodsError:
+def _final_error(failures: list[_Failure], base_url: str) -> ByodsError:
     lines = [f.text for f in failures]
+    statuses = [f.status for f in failures if f.status is not None]
+    if statuses and all(status == 404 for status in statuses):
+        return ConfigError(
+            f"Every token endpoint answered 404 Not Found: the API base URL {base_url} looks "
+            "wrong (Webex's is https://webexapis.com/v1; note the /v1). "
+            "Check --base-url / WEBEX_API_BASE_URL.\n" + "\n".join(f"  - {line}" for line in lines)
+        )
     if all(f.definitive for f in failures):
         return AuthRequiredError(
             "No valid service-app access token could be obtained: every refresh tier failed. "
