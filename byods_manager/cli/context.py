@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..paths import resolve_base_url, resolve_config_path
+from ..secrets import scrub_text
 
 if TYPE_CHECKING:
     from ..audit import AuditLog
@@ -59,10 +60,10 @@ class AppContext:
     def notify(self, message: str) -> None:
         """A progress note for people: shown on stderr in verbose mode only."""
         if self.verbose:
-            click.echo(message, err=True)
+            click.echo(scrub_text(message), err=True)
 
     def warn(self, message: str) -> None:
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(f"Warning: {scrub_text(message)}", err=True)
 
     def token_provider(self) -> TokenProvider:
         """$WEBEX_SERVICE_APP_ACCESS_TOKEN if set, else the token manager over the config."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..auth import ENV_ACCESS_TOKEN
+from ..secrets import scrub_text
 from .context import AppContext, pass_app
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
@@ -73,7 +74,7 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
             click.echo("Checks:")
             for result in checks:
                 mark = "ok  " if result.ok else "FAIL"
-                detail = result.detail.replace("\n", "\n        ")
+                detail = scrub_text(result.detail).replace("\n", "\n        ")
                 click.echo(f"  {mark} {result.name}\n        {detail}")
     failed = [result.exit_code or 1 for result in checks if not result.ok]
     if failed:

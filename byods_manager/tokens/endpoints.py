@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ByodsError
+from ..secrets import remember_secret
 
 if TYPE_CHECKING:
     from ..http import HttpClient
@@ -35,6 +36,7 @@ class TokenResponse:
         access = payload.get("access_token")
         if not isinstance(access, str) or not access:
             raise ByodsError("the token endpoint answered without an access_token")
+        remember_secret(access, payload.get("refresh_token"))
         now = time.time() if received_at is None else received_at
         expires_in = _seconds(payload.get("expires_in"), "expires_in")
         refresh = payload.get("refresh_token")

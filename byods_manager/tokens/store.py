@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from .. import paths
 from ..errors import ConfigError
 from ..fileio import atomic_write_json, file_lock, read_json
+from ..secrets import remember_secret
 from .config import fingerprint
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class TokenEntry:
     def from_json(cls, data: Any, where: str) -> TokenEntry:
         if not isinstance(data, dict):
             raise ValueError(f"{where} is not an object")
+        remember_secret(data.get("accessToken"), data.get("refreshToken"))
         return cls(
             access_token=_opt_str(data.get("accessToken"), f"{where}.accessToken"),
             expires_at=_opt_num(data.get("expiresAt"), f"{where}.expiresAt"),
