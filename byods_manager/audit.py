@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .fileio import SECRET_FILE_MODE
+from .fileio import SECRET_FILE_MODE, ensure_private_dir
 from .secrets import scrub_text
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,10 @@ class AuditLog:
 
     def _append(self, line: str) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, AUDIT_FILE_MODE)
+            ensure_private_dir(self.path.parent)
+            # O_NOFOLLOW: a symlink planted at the log's path is refused, not written through.
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(self.path, flags, AUDIT_FILE_MODE)
             try:
                 os.write(fd, line.encode("utf-8"))
             finally:
