@@ -38,7 +38,7 @@ def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE)
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
 
 
 def ensure_private_dir(directory: Path | str) -> None:
@@ -63,7 +63,7 @@ def atomic_write_json(path: Path | str, data: Any, mode: int = SECRET_FILE_MODE)
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n", mode)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the rename itself durable (best effort; not every platform allows it)."""
     try:
         fd = os.open(directory, os.O_RDONLY)

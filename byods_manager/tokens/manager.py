@@ -55,7 +55,7 @@ class TokenManager:
         self.config = config
         self.deadline = deadline
         self.base_url = base_url.rstrip("/")
-        self.store = store or TokenStore(default_store_path(config.token_store))
+        self.store = store or TokenStore(default_store_path(config.token_store), warn=warn)
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
         self.threshold = (
@@ -95,6 +95,7 @@ class TokenManager:
             token = self._usable(data)
             if token is not None:
                 return token
+            self.store.reserve()
             return self._chain.run(data, lambda: self.store.save(data)).token
 
     def invalidate(self, token: str) -> bool:
@@ -123,6 +124,7 @@ class TokenManager:
             token = self._usable(data)
             if token is not None and not force:
                 return RefreshOutcome(0, entry.expires_at, entry.refresh_expires_at, token)
+            self.store.reserve()
             return self._chain.run(data, lambda: self.store.save(data), forced=force)
 
     def is_token_valid(self) -> bool:
@@ -179,6 +181,7 @@ class TokenManager:
             integration = data.integrations.get(client_id)
             if integration is None or not integration.refresh_usable():
                 return None
+            self.store.reserve()
             return self._chain.refresh_integration(data, lambda: self.store.save(data))
 
     def save_minted_tokens(self, response: TokenResponse) -> None:
@@ -266,6 +269,7 @@ class TokenManager:
         try:
             with self.store.locked() as data:
                 self._reconcile_and_save(data)
+                self.store.reserve()
                 outcome = self._chain.run(data, lambda: self.store.save(data), start_tier=2)
         except ByodsError as exc:
             return CheckResult(name, False, str(exc), exc.exit_code)
