@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from byods_manager.errors import ByodsError
 from byods_manager.tokens.store import SAVE_ATTEMPTS, StoreData, TokenStore
@@ -29,9 +30,7 @@ from byods_manager.cli.main import main
 main(sys.argv[2:])
 """
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "setrlimit") and sys.platform == "win32", reason="needs RLIMIT_FSIZE"
-)
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
 
 
 def test_a_refresh_that_could_not_be_saved_does_not_spend_the_refresh_token(
@@ -45,8 +44,10 @@ def test_a_refresh_that_could_not_be_saved_does_not_spend_the_refresh_token(
     config = tokens_config()
     limit = tokens_store.stat().st_size + 64  # the current store fits, a new one does not
     run = subprocess.run(
-        [sys.executable, "-c", LIMITED_CLI, str(limit)]
-        + ["--config", str(config), "--base-url", tokens_fake.base_url, "token", "refresh"],
+        [
+            *(sys.executable, "-c", LIMITED_CLI, str(limit)),
+            *("--config", str(config), "--base-url", tokens_fake.base_url, "token", "refresh"),
+        ],
         capture_output=True,
         text=True,
         env=dict(os.environ),
@@ -78,7 +79,7 @@ def test_a_refresh_with_room_saves_through_the_reservation(
     tokens_fake: FakeWebexTokens,
     tokens_config: Callable[..., Path],
     tokens_store: Path,
-    run_cli: Callable[..., object],
+    run_cli: Callable[..., Result],
 ) -> None:
     _, refresh = tokens_fake.new_service_pair()
     seed_store(tokens_store, refresh=refresh, refresh_expires_at=time.time() + 86400)
@@ -86,7 +87,7 @@ def test_a_refresh_with_room_saves_through_the_reservation(
     result = run_cli(
         ["--config", str(config), "--base-url", tokens_fake.base_url, "token", "refresh"]
     )
-    assert getattr(result, "exit_code") == 0
+    assert result.exit_code == 0
     assert service_entry(tokens_store)["refreshToken"] in tokens_fake.sa_refresh_valid
     assert oct(tokens_store.stat().st_mode & 0o777) == "0o600"
     assert list(tokens_store.parent.glob(".tokens.json.*.tmp")) == []

@@ -219,6 +219,8 @@ class TokenManager:
         entry = data.service_apps.get(self.config.service_app.store_key)
         if entry is None or not entry.access_valid(self.threshold):
             return None
+        if entry.bound_elsewhere(self.base_url):
+            return None
         token = entry.access_token
         if token is None or token in self._rejected:
             return None

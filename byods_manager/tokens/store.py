@@ -87,6 +87,12 @@ class TokenEntry:
     updated_at: float | None = None
     known: list[str] = field(default_factory=list, repr=False)
     config_known: list[str] = field(default_factory=list, repr=False)
+    # The API base URL the tokens came from (None: from the config, or an older store).
+    base_url: str | None = None
+
+    def bound_elsewhere(self, base_url: str) -> bool:
+        """True when these tokens were issued by another API base URL: never send them."""
+        return self.base_url is not None and self.base_url != base_url.rstrip("/")
 
     def remember(self, *values: str | None) -> None:
         """Record fingerprints of tokens this entry has held (only the latest are kept)."""
@@ -146,6 +152,7 @@ class TokenEntry:
         self.refresh_token, self.refresh_expires_at = refresh_token, None
         self.access_token, self.expires_at = None, None
         self.source = "config"
+        self.base_url = None
 
     def set_grant(self, grant: TokenResponse, source: str) -> None:
         """:meth:`set_pair` with a token endpoint's response."""
@@ -156,6 +163,8 @@ class TokenEntry:
             grant.refresh_expires_at,
             source,
         )
+        if grant.base_url:
+            self.base_url = grant.base_url.rstrip("/")
 
     def set_integration_grant(
         self, grant: TokenResponse, source: str, personal_token: str | None
@@ -176,6 +185,7 @@ class TokenEntry:
             "updatedAt": self.updated_at,
             "known": list(self.known),
             "configKnown": list(self.config_known),
+            **({"baseUrl": self.base_url} if self.base_url else {}),
         }
 
     @classmethod
@@ -192,6 +202,7 @@ class TokenEntry:
             updated_at=_opt_num(data.get("updatedAt"), f"{where}.updatedAt"),
             known=_fingerprints(data.get("known")),
             config_known=_fingerprints(data.get("configKnown")),
+            base_url=_opt_str(data.get("baseUrl"), f"{where}.baseUrl"),
         )
 
 

@@ -121,7 +121,11 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
 
 
 def token_manager_bearer(
-    config: ProfileConfig, data: StoreData, threshold: float, now: float | None = None
+    config: ProfileConfig,
+    data: StoreData,
+    threshold: float,
+    now: float | None = None,
+    base_url: str | None = None,
 ) -> tuple[str, str] | None:
     """The token that authorizes the Applications API, with a label for messages.
 
@@ -133,7 +137,11 @@ def token_manager_bearer(
     integration = (
         data.integrations.get(manager.oauth_client_id) if manager.oauth_client_id else None
     )
-    integration_valid = integration is not None and integration.access_valid(threshold, now)
+    integration_valid = (
+        integration is not None
+        and integration.access_valid(threshold, now)
+        and not (base_url and integration.bound_elsewhere(base_url))
+    )
     if pat and (integration is None or not integration.knows(pat) or not integration_valid):
         return pat, f"personal access token {redact(pat)}"
     if integration is not None and integration_valid and integration.access_token:
@@ -183,7 +191,9 @@ class RefreshChain:
             if outcome is not None:
                 return outcome
 
-        bearer = token_manager_bearer(self.config, data, self.threshold)
+        bearer = token_manager_bearer(
+            self.config, data, self.threshold, base_url=self._http().base_url
+        )
         needs_tier3 = bearer is None
         if bearer is None:
             failures.append(
@@ -231,6 +241,9 @@ class RefreshChain:
             failures.append(_Failure(1, f"{label}): none stored", True))
             return None
         label += f" {redact(entry.refresh_token)})"
+        if entry.bound_elsewhere(self._http().base_url):
+            failures.append(_Failure(1, f"{label}: {_elsewhere(entry, self._http())}", True))
+            return None
         if not entry.refresh_usable():
             failures.append(_Failure(1, f"{label}: expired {iso(entry.refresh_expires_at)}", True))
             return None
@@ -292,6 +305,9 @@ class RefreshChain:
             failures.append(_Failure(3, f"{label}): no integration refresh token", True))
             return None
         label += f" {redact(integration.refresh_token)})"
+        if integration.bound_elsewhere(self._http().base_url):
+            failures.append(_Failure(3, f"{label}: {_elsewhere(integration, self._http())}", True))
+            return None
         if not integration.refresh_usable():
             failures.append(
                 _Failure(3, f"{label}: expired {iso(integration.refresh_expires_at)}", True)
@@ -359,6 +375,13 @@ class RefreshChain:
             if not integration.knows(token):
                 integration.remember(token)
                 save()
+
+
+def _elsewhere(entry: TokenEntry, http: HttpClient) -> str:
+    return (
+        f"issued by {entry.base_url}, not sent to {http.base_url} "
+        "(stored tokens are only used with the base URL they came from)"
+    )
 
 
 def _failure(tier: int, label: str, exc: ByodsError) -> _Failure:
