@@ -8,6 +8,7 @@ body echoing the request, an exception message, an audit line).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 
@@ -59,6 +60,17 @@ def scrub_text(text: str) -> str:
     if pattern is not None:
         text = pattern.sub(lambda match: redact(match.group(0)), text)
     return _JWS_LIKE.sub(lambda match: redact(match.group(0)), text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that scrubs each record's final message (``-vv`` debug logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub_text(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
 
 
 def forget_all_secrets() -> None:

@@ -75,3 +75,17 @@ def test_scrub_text_replaces_every_registered_secret_longest_first() -> None:
     assert "12345678" not in scrubbed
     assert "longer-one" not in scrubbed
     assert "c=short" in scrubbed
+
+
+def test_log_records_are_scrubbed_by_the_redacting_filter() -> None:
+    import logging
+
+    from byods_manager.secrets import RedactingFilter
+
+    remember_secret("log-secret-value-0001")
+    record = logging.LogRecord(
+        "x", logging.DEBUG, __file__, 1, "sent %s", ("log-secret-value-0001",), None
+    )
+    assert RedactingFilter().filter(record)
+    assert "log-secret-value-0001" not in record.getMessage()
+    assert "sent log-se" in record.getMessage()

@@ -60,7 +60,11 @@ def cli(
     (run `byods auth setup`).
     """
     if verbose >= 2:
+        from ..secrets import RedactingFilter
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter())
     ctx.obj = AppContext(
         config_option=config_option,
         profile=profile,
