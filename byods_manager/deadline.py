@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -24,6 +25,12 @@ class Deadline:
         self._clock = clock
         self._ends_at = clock() + seconds
         self.label = label or f"--timeout {seconds:g}s"
+
+    def lift(self) -> None:
+        """No deadline from now on, for every client sharing this object: a long-running
+        command (a keepalive service) calls ``app.deadline.lift()`` and bounds its own
+        cycles instead."""
+        self._ends_at = math.inf
 
     def remaining(self) -> float:
         return max(0.0, self._ends_at - self._clock())

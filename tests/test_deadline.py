@@ -84,3 +84,16 @@ def test_invalid_timeout_is_bad_usage(
     result = run_cli(["--timeout", "soon", "show", DS_ID])
     assert result.exit_code == 2
     assert "invalid duration" in result.stderr
+
+
+def test_a_lifted_deadline_never_expires_for_the_clients_sharing_it(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_request("/v1/x").respond_with_json({"ok": 1})
+    clock = [0.0]
+    deadline = Deadline(5.0, clock=lambda: clock[0])
+    http = HttpClient(httpserver.url_for("/v1"), None, deadline=deadline, timeout=2.0)
+    deadline.lift()
+    clock[0] = 1e9
+    assert http.request("GET", "/x", authenticated=False).data == {"ok": 1}
+    assert deadline.cap((10.0, 30.0)) == (10.0, 30.0)
