@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +168,47 @@ def test_cli_extend_exits_0_when_the_response_was_lost(
     result = run_cli(["extend", DS_ID, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["nonce"] == flaky.puts[0]
+
+
+# -- against the sandbox: it applies the change, then answers a gateway error ------------
+
+
+@pytest.fixture
+def sandbox_client(sandbox: Any, audit_path: Path) -> Iterator[DataSourceClient]:
+    from byods_manager.auth import StaticTokenProvider
+    from byods_manager.http import RetryPolicy
+
+    token = sandbox.issue_access_token("service_app")
+    http = HttpClient(
+        sandbox.base_url,
+        StaticTokenProvider(token),
+        retry=RetryPolicy(max_retries=2, backoff_seconds=0.01),
+        sleep=lambda _: None,
+    )
+    client = DataSourceClient(http, audit=AuditLog.open(audit_path))
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_sandbox_change_applied_before_a_502_counts_as_done(
+    sandbox: Any, sandbox_client: DataSourceClient, audit_path: Path, method: str
+) -> None:
+    from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
+
+    created = sandbox_client.register(
+        url="https://dap.example.com/lost",
+        schema_id=VOICE_VIRTUAL_AGENT_GRPC,
+        audience="aud-lost",
+        subject="sub-lost",
+        lifetime_minutes=60,
+    )
+    sandbox.add_fault(502, path=f"/dataSources/{created.id}", method=method, after=True)
+    if method == "PUT":
+        extended = sandbox_client.extend(created.id)
+        assert sandbox_client.get(created.id).nonce == extended.nonce
+    else:
+        sandbox_client.delete(created.id)
+        assert all(ds.id != created.id for ds in sandbox_client.list())
+    last = AuditLog(audit_path).read()[-1]
+    assert (last["outcome"], last["recovered"]) == ("success", True)
