@@ -81,4 +81,4 @@ def describe_environment(env: Environment, base_url: str) -> str:
     """``production (https://webexapis.com/v1)``, noting a base URL set by hand."""
     if base_url.rstrip("/") == env.api_base_url:
         return f"{env.name} ({base_url})"
-    return f"{env.name} identity brokers, API base URL set to {base_url}"
+    return f"{env.name} (API base URL overridden: {base_url})"

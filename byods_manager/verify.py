@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .environments import ALL_WEBEX, JWKS_PATH, Environment, get_environment
 from .errors import ByodsError, ConfigError
@@ -114,6 +116,23 @@ def org_uuid(org_id: str) -> str:
     return match.group(1) if match else text
 
 
+def _check_jwks_url(url: str) -> None:
+    """https://, or http:// on a loopback host only (a sandbox, a test server)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname:
+        host = parts.hostname
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return
+        raise ConfigError(f"refusing a plain http:// JWKS URL for a non-loopback host ({host})")
+    raise ConfigError(f"the JWKS URL must be an https:// URL, not {_show(url)}")
+
+
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
@@ -147,8 +166,8 @@ class JwsVerifier:
         if isinstance(environment, str):
             environment = get_environment(environment)
         self.environment = environment or ALL_WEBEX
-        if jwks_url is not None and not jwks_url.startswith(("https://", "http://")):
-            raise ConfigError(f"the JWKS URL must be an http(s) URL, not {_show(jwks_url)}")
+        if jwks_url is not None:
+            _check_jwks_url(jwks_url)
         self.jwks_url = jwks_url
         self.trusted_issuers = frozenset(issuer.rstrip("/") for issuer in trusted_issuers)
         self.leeway = _seconds(leeway)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..audit import AuditLog
     from ..auth import TokenProvider
     from ..client import DataSourceClient
+    from ..environments import Environment
     from ..http import HttpClient
     from ..tokens.manager import TokenManager
 
@@ -25,11 +26,24 @@ class AppContext:
     base_url_option: str | None = None
     verbose: int = 0
     audit_log_option: str | None = None
+    env_option: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def environment(self) -> Environment:
+        """--env, else $BYODS_ENV, else production."""
+        from ..environments import resolve_environment
+
+        return resolve_environment(self.env_option)
+
+    @property
     def base_url(self) -> str:
-        return resolve_base_url(self.base_url_option)
+        return resolve_base_url(self.base_url_option, default=self.environment.api_base_url)
+
+    def describe_environment(self) -> str:
+        from ..environments import describe_environment
+
+        return describe_environment(self.environment, self.base_url)
 
     @property
     def config_path(self) -> Path:
