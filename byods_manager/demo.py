@@ -63,6 +63,7 @@ class Demo:
     env: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     admin_url: str = ""
+    admin_token: str = field(default="", repr=False)
     config: Path = Path()
     data_source_id: str = ""
     sandbox: subprocess.Popen[str] | None = None
@@ -110,6 +111,7 @@ class Demo:
             raise StepFailed(f"the sandbox did not start: {line or log}".strip()) from None
         self.base_url = info["baseUrl"]
         self.admin_url = info["adminUrl"]
+        self.admin_token = info["adminToken"]
         self.env["BYODS_CONFIG"] = str(self.config)
         self.env["WEBEX_API_BASE_URL"] = self.base_url
         return (
@@ -151,7 +153,7 @@ class Demo:
         request = urllib.request.Request(  # noqa: S310 - the loopback sandbox
             self.admin_url + "/faults",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "X-Sandbox-Token": self.admin_token},
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback sandbox

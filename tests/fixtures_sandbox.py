@@ -5,6 +5,8 @@
 - ``sandbox_env``: sets ``BYODS_CONFIG`` and ``WEBEX_API_BASE_URL`` for the test and
   returns them (also handy as ``env=`` for subprocesses).
 - ``service_app_token``: a valid service-app access token, for raw API calls.
+- ``admin_session(sandbox)``: a ``requests.Session`` that sends the admin token
+  (``X-Sandbox-Token``) the ``/_sandbox/*`` controls need.
 - ``run_byods``: run ``python -m byods_manager ARGS`` in a subprocess with the test's
   environment (isolated home + sandbox variables when ``sandbox_env`` is used).
 """
@@ -17,8 +19,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from byods_manager.sandbox import Sandbox
+
+
+def admin_session(sandbox: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["X-Sandbox-Token"] = sandbox.admin_token
+    return session
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_browser_flow_end_to_end_then_byods_list_works(
             "--client-secret",
             ident.integration_client_secret,
             "--redirect-uri",
-            f"http://localhost:{free_port}/callback",
+            f"http://127.0.0.1:{free_port}/callback",
             "--timeout",
             "10",
             "--json",

@@ -67,7 +67,7 @@ def test_start_use_and_stop(
     match = re.match(r"Webex sandbox listening on (http://127\.0\.0\.1:\d+/v1)", first)
     assert match, first
     base_url = match.group(1)
-    lines = [process.stdout.readline() for _ in range(8)]
+    lines = [process.stdout.readline() for _ in range(9)]
     text = "".join(lines)
     assert f"export WEBEX_API_BASE_URL={base_url}" in text
     assert f"export BYODS_CONFIG={config_path}" in text
@@ -97,7 +97,16 @@ def test_json_mode_with_a_state_file(
 ) -> None:
     state = tmp_path / "state.json"
     process = start(
-        "--json", "--quiet", "--state-file", str(state), "--config-out", str(tmp_path / "c.json")
+        "--json",
+        "--quiet",
+        "--state-file",
+        str(state),
+        "--config-out",
+        str(tmp_path / "c.json"),
+        "--orgs",
+        "2",
+        "--page-size",
+        "5",
     )
     processes.append(process)
     assert process.stdout is not None
@@ -109,7 +118,13 @@ def test_json_mode_with_a_state_file(
     out, err = process.communicate(timeout=20)
     assert process.returncode == 0
     assert out == "" and err == ""
-    assert json.loads(state.read_text())["signingKey"]["kid"] == jwks["keys"][0]["kid"]
+    assert json.loads(state.read_text())["signingKeys"][-1]["kid"] == jwks["keys"][0]["kid"]
+    assert info["jwksUrl"].endswith("/idb/oauth2/v2/keys/verificationjwk")
+    assert len(info["adminToken"]) >= 20
+    assert len(info["orgIds"]) == 2
+    written = json.loads((tmp_path / "c.json").read_text())
+    assert written["sandbox"]["adminToken"] == info["adminToken"]
+    assert written["serviceApp"]["targetOrgId"] == info["orgIds"][0]
 
 
 def test_bad_options_exit_2_without_starting(tmp_path: Path) -> None:

@@ -42,6 +42,14 @@ def registration(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def replacement(current: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A full PUT body: the current values, a fresh nonce, then ``changes``."""
+    body = {name: current[name] for name in contract.REGISTER_PROPERTIES}
+    body["nonce"] = str(uuid.uuid4())
+    body.update(changes)
+    return body
+
+
 class Api:
     def __init__(self, sandbox: Sandbox, token: str) -> None:
         self.base = sandbox.base_url
@@ -194,30 +202,29 @@ def test_extend_with_a_fresh_nonce_reissues_the_jws(api: Api) -> None:
     assert updated["createdAt"] == created["createdAt"]
 
 
-def test_put_rejects_any_previously_used_nonce_but_keeps_the_current_one(api: Api) -> None:
+def test_put_rejects_any_previously_used_nonce(api: Api) -> None:
     created = api.register(nonce="a-1")
     other = api.register(nonce="b-1")
     path = f"/dataSources/{created['id']}"
-    assert_webex_error(api("PUT", path, json={"nonce": "b-1"}), 409)
-    assert api("PUT", path, json={"nonce": "a-2"}).status_code == 200
-    assert_webex_error(api("PUT", path, json={"nonce": "a-1"}), 409)
-    same = api("PUT", path, json={"nonce": "a-2", "audience": created["audience"]})
-    assert same.status_code == 200
+    assert_webex_error(api("PUT", path, json=replacement(created, nonce="b-1")), 409)
+    assert api("PUT", path, json=replacement(created, nonce="a-2")).status_code == 200
+    assert_webex_error(api("PUT", path, json=replacement(created, nonce="a-1")), 409)
     assert other["id"] != created["id"]
 
 
 def test_disable_needs_an_error_message_and_enable_clears_it(api: Api) -> None:
     created = api.register()
     path = f"/dataSources/{created['id']}"
-    error = assert_webex_error(api("PUT", path, json={"status": "disabled"}), 400)
+    error = assert_webex_error(api("PUT", path, json=replacement(created, status="disabled")), 400)
     assert "errorMessage" in error["message"]
-    assert_webex_error(api("PUT", path, json={"status": "disabled", "errorMessage": " "}), 400)
-    disabled = api("PUT", path, json={"status": "disabled", "errorMessage": "maintenance"})
+    blank = replacement(created, status="disabled", errorMessage=" ")
+    assert_webex_error(api("PUT", path, json=blank), 400)
+    disabling = replacement(created, status="disabled", errorMessage="maintenance")
+    disabled = api("PUT", path, json=disabling)
     assert disabled.status_code == 200
     assert disabled.json()["status"] == "disabled"
     assert disabled.json()["errorMessage"] == "maintenance"
-    assert disabled.json()["jwsToken"] == created["jwsToken"]
-    enabled = api("PUT", path, json={"status": "active"}).json()
+    enabled = api("PUT", path, json=replacement(created, status="active")).json()
     assert enabled["status"] == "active"
     assert "errorMessage" not in enabled
 
@@ -234,13 +241,14 @@ def test_disable_needs_an_error_message_and_enable_clears_it(api: Api) -> None:
 )
 def test_update_validation(api: Api, body: dict[str, Any], status: int) -> None:
     created = api.register()
-    assert_webex_error(api("PUT", f"/dataSources/{created['id']}", json=body), status)
+    full = replacement(created, **body)
+    assert_webex_error(api("PUT", f"/dataSources/{created['id']}", json=full), status)
     assert api("GET", f"/dataSources/{created['id']}").json() == created
 
 
 def test_unknown_ids_are_404_in_the_webex_shape(api: Api) -> None:
     for method in ("GET", "PUT", "DELETE"):
-        kwargs = {"json": {"audience": "x"}} if method == "PUT" else {}
+        kwargs = {"json": registration()} if method == "PUT" else {}
         assert_webex_error(api(method, "/dataSources/does-not-exist", **kwargs), 404)
     assert_webex_error(api("GET", "/dataSources/schemas/does-not-exist"), 404)
     assert_webex_error(api("GET", "/no/such/endpoint"), 404)

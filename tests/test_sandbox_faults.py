@@ -13,6 +13,7 @@ from byods_manager.errors import AmbiguousRequestError, ApiError, TransportError
 from byods_manager.http import HttpClient, RetryPolicy
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
+from tests.fixtures_sandbox import admin_session
 
 
 def get(sandbox: Sandbox, token: str, path: str = "/dataSources") -> requests.Response:
@@ -142,18 +143,19 @@ def test_an_unretried_5xx_becomes_an_api_error_with_tracking_id(
 
 def test_fault_controls_over_http(sandbox: Sandbox, service_app_token: str) -> None:
     admin = sandbox.origin + "/_sandbox"
+    control = admin_session(sandbox)
     spec = {"status": 503, "count": 2, "path": "/dataSources", "retryAfter": 1}
-    assert requests.post(admin + "/faults", json=spec, timeout=10).json() == {"pending": 2}
+    assert control.post(admin + "/faults", json=spec, timeout=10).json() == {"pending": 2}
     assert get(sandbox, service_app_token).status_code == 503
-    assert requests.get(admin + "/stats", timeout=10).json()["faultsPending"] == 1
-    assert requests.delete(admin + "/faults", timeout=10).status_code == 204
+    assert control.get(admin + "/stats", timeout=10).json()["faultsPending"] == 1
+    assert control.delete(admin + "/faults", timeout=10).status_code == 204
     assert get(sandbox, service_app_token).status_code == 200
     for bad in ({"status": 200}, {"status": 503, "count": 0}, {"status": 429, "retryAfter": "x"}):
-        assert requests.post(admin + "/faults", json=bad, timeout=10).status_code == 400
-    assert requests.post(admin + "/latency", json={"ms": -1}, timeout=10).status_code == 400
-    assert requests.post(admin + "/latency", json={"ms": 0}, timeout=10).status_code == 200
-    assert requests.post(admin + "/reset", timeout=10).status_code == 204
-    assert requests.get(admin + "/stats", timeout=10).json()["requests"] == {}
+        assert control.post(admin + "/faults", json=bad, timeout=10).status_code == 400
+    assert control.post(admin + "/latency", json={"ms": -1}, timeout=10).status_code == 400
+    assert control.post(admin + "/latency", json={"ms": 0}, timeout=10).status_code == 200
+    assert control.post(admin + "/reset", timeout=10).status_code == 204
+    assert control.get(admin + "/stats", timeout=10).json()["requests"] == {}
 
 
 def test_reset_with_data_forgets_data_sources_and_nonces(

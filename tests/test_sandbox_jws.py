@@ -107,7 +107,11 @@ def test_extending_reissues_a_jws_with_the_new_nonce_and_lifetime(
     created = register(sandbox, service_app_token)
     response = requests.put(
         f"{sandbox.base_url}/dataSources/{created['id']}",
-        json={"nonce": "fresh-nonce", "tokenLifetimeMinutes": 1440},
+        json={
+            **{k: created[k] for k in ("schemaId", "url", "audience", "subject")},
+            "nonce": "fresh-nonce",
+            "tokenLifetimeMinutes": 1440,
+        },
         headers={"Authorization": f"Bearer {service_app_token}"},
         timeout=10,
     )

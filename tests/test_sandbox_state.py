@@ -16,6 +16,7 @@ from byods_manager.sandbox.state import load_state
 
 
 def test_state_survives_a_restart(tmp_path: Path) -> None:
+    fields = ("schemaId", "url", "audience", "subject", "tokenLifetimeMinutes")
     state_file = tmp_path / "state" / "sandbox.json"
     with Sandbox(state_file=state_file) as first:
         config = first.config_data()
@@ -47,7 +48,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert second.config_data()["serviceApp"] == config["serviceApp"]
         reused = requests.put(
             f"{second.base_url}/dataSources/{created['id']}",
-            json={"nonce": "kept-nonce-2"},
+            json={**{k: created[k] for k in fields}, "nonce": "kept-nonce-2"},
             headers=headers,
             timeout=10,
         )
@@ -61,7 +62,8 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
             timeout=10,
         )
         assert expired.status_code == 401
-        assert third.state.used_nonces == {"kept-nonce", "kept-nonce-2"}
+        org = third.state.identity.org_uuid
+        assert third.state.used_nonces == {org: {"kept-nonce", "kept-nonce-2"}}
 
 
 def test_without_a_state_file_nothing_is_written(tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ def test_without_a_state_file_nothing_is_written(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "content", ["{not json", json.dumps({"version": 99}), json.dumps({"version": 1})]
+    "content", ["{not json", json.dumps({"version": 99}), json.dumps({"version": 2})]
 )
 def test_a_damaged_state_file_is_a_config_error(tmp_path: Path, content: str) -> None:
     state_file = tmp_path / "sandbox.json"
@@ -85,7 +87,9 @@ def test_write_config_is_private_and_in_the_documented_format(tmp_path: Path) ->
         path = box.write_config(tmp_path / "cfg" / "token-config.json")
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         data = json.loads(path.read_text())
-        assert set(data) == {"serviceApp", "tokenManager"}
+        assert set(data) == {"serviceApp", "tokenManager", "sandbox"}
+        assert data["sandbox"]["adminToken"] == box.admin_token
+        assert data["sandbox"]["baseUrl"] == box.base_url
         assert set(data["serviceApp"]) == {"appId", "clientId", "clientSecret", "targetOrgId"}
         assert set(data["tokenManager"]) == {
             "personalAccessToken",
@@ -124,9 +128,11 @@ def test_saved_lifetimes_survive_a_restart_unless_an_option_overrides_them(
 
 def test_a_transaction_saves_only_when_its_block_finishes(tmp_path: Path) -> None:
     state = load_state(tmp_path / "sandbox.json")
+    org = state.identity.org_uuid
     with state.transaction():
-        state.used_nonces.add("kept")
+        state.nonces_of(org).add("kept")
     with pytest.raises(ValueError), state.transaction():
-        state.used_nonces.add("dropped")
+        state.nonces_of(org).add("dropped")
         raise ValueError("the change failed half-way")
-    assert json.loads((tmp_path / "sandbox.json").read_text())["usedNonces"] == ["kept"]
+    saved = json.loads((tmp_path / "sandbox.json").read_text())
+    assert saved["usedNonces"] == {org: ["kept"]}

@@ -12,6 +12,7 @@ from byods_manager.errors import ApiError
 from byods_manager.http import HttpClient, RetryPolicy
 from byods_manager.sandbox import Sandbox
 from byods_manager.tokens import endpoints
+from tests.fixtures_sandbox import admin_session
 
 REDIRECT = "http://127.0.0.1:8765/callback"
 
@@ -283,20 +284,21 @@ def test_the_token_endpoint_helpers_work_against_the_sandbox(sandbox: Sandbox) -
 
 def test_admin_controls_over_http(sandbox: Sandbox) -> None:
     admin = sandbox.origin + "/_sandbox"
+    control = admin_session(sandbox)
     personal = sandbox.config_data()["tokenManager"]["personalAccessToken"]
     assert mint(sandbox, personal).status_code == 200
-    expired = requests.post(admin + "/expire", json={"kind": "serviceApp"}, timeout=10)
+    expired = control.post(admin + "/expire", json={"kind": "serviceApp"}, timeout=10)
     assert expired.json() == {"expired": 1}
-    revoked = requests.post(admin + "/revoke", json={"kind": "personal"}, timeout=10)
+    revoked = control.post(admin + "/revoke", json={"kind": "personal"}, timeout=10)
     assert revoked.json() == {"revoked": 1}
     assert mint(sandbox, personal).status_code == 401
-    lifetimes = requests.post(admin + "/lifetimes", json={"serviceApp": 30}, timeout=10)
+    lifetimes = control.post(admin + "/lifetimes", json={"serviceApp": 30}, timeout=10)
     assert lifetimes.json()["service_app"] == 30
-    assert requests.post(admin + "/lifetimes", json={"x": 1}, timeout=10).status_code == 400
-    assert requests.post(admin + "/expire", json={"kind": "robot"}, timeout=10).status_code == 400
-    stats = requests.get(admin + "/stats", timeout=10).json()
+    assert control.post(admin + "/lifetimes", json={"x": 1}, timeout=10).status_code == 400
+    assert control.post(admin + "/expire", json={"kind": "robot"}, timeout=10).status_code == 400
+    stats = control.get(admin + "/stats", timeout=10).json()
     assert stats["requests"]["POST /applications/{appId}/token"] == 2
     assert stats["tokens"]["service_app"] == {"issued": 1, "valid": 0}
-    config = requests.get(admin + "/config", timeout=10).json()
+    config = control.get(admin + "/config", timeout=10).json()
     assert config["serviceApp"]["appId"] == sandbox.state.identity.app_id
-    assert requests.get(admin + "/nothing", timeout=10).status_code == 404
+    assert control.get(admin + "/nothing", timeout=10).status_code == 404

@@ -7,10 +7,10 @@ so a client that drifts from the spec fails against the sandbox first.
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
-from ..bodies import STATUS_ACTIVE, STATUS_DISABLED
-from ..validation import MAX_LIFETIME_MINUTES, MIN_LIFETIME_MINUTES
+from .webex import MAX_LIFETIME_MINUTES, MIN_LIFETIME_MINUTES, STATUSES, URL_SCHEMES
 
 REGISTER_PROPERTIES: dict[str, str] = {
     "audience": "string",
@@ -37,7 +37,10 @@ APPLICATION_TOKEN_PROPERTIES: dict[str, str] = {
 }
 APPLICATION_TOKEN_REQUIRED = ("clientId", "clientSecret", "targetOrgId")
 
-STATUSES = (STATUS_ACTIVE, STATUS_DISABLED)
+# A PUT replaces the data source: every one of these must be sent (Webex answers 400).
+REPLACE_REQUIRED = ("schemaId", "url", "audience", "subject", "nonce", "tokenLifetimeMinutes")
+
+__all__ = ["STATUSES"]
 
 
 def _type_ok(value: Any, expected: str) -> bool:
@@ -73,4 +76,17 @@ def lifetime_problem(value: Any) -> str | None:
             f"'tokenLifetimeMinutes' must be between {MIN_LIFETIME_MINUTES} and "
             f"{MAX_LIFETIME_MINUTES}."
         )
+    return None
+
+
+def url_problem(value: str) -> str | None:
+    """Webex sends data to ``https://`` or ``wss://`` endpoints with a host."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme.lower() not in URL_SCHEMES or not host:
+        return "'url' must be an https:// or wss:// URL with a host."
     return None

@@ -47,6 +47,7 @@ class Request:
     query: dict[str, str]
     headers: Mapping[str, str]  # names in lower case
     body: bytes = b""
+    base_url: str = ""  # the sandbox's API base, for links in answers
 
     @property
     def content_type(self) -> str:
@@ -68,6 +69,17 @@ class Request:
         pairs = urllib.parse.parse_qsl(self.body.decode("utf-8", "replace"))
         return dict(pairs)
 
+    def fields(self) -> dict[str, Any]:
+        """A control's body: a JSON object or form fields (an empty body is ``{}``)."""
+        if not self.body:
+            return {}
+        if self.content_type == "application/x-www-form-urlencoded":
+            return dict(urllib.parse.parse_qsl(self.body.decode("utf-8", "replace")))
+        body = self.json()
+        if not isinstance(body, dict):
+            raise HttpProblem(400, "Send a JSON object or form fields.")
+        return body
+
     def bearer(self) -> str | None:
         value = self.headers.get("authorization") or ""
         scheme, _, token = value.partition(" ")
@@ -84,20 +96,31 @@ class Reply:
 
 
 class Stats:
-    """Request counters, keyed like ``GET /dataSources/{id}``."""
+    """Request counters, keyed like ``GET /dataSources/{id}``, and per customer org."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._orgs: Counter[str] = Counter()
 
     def bump(self, key: str) -> None:
         with self._lock:
             self._counts[key] += 1
 
+    def bump_org(self, org: str) -> None:
+        """One more service-app request (or token) for customer org ``org``."""
+        with self._lock:
+            self._orgs[org] += 1
+
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(sorted(self._counts.items()))
 
+    def org_snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._orgs.items()))
+
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._orgs.clear()

@@ -1,4 +1,4 @@
-"""RS256 signing for data-source ``jwsToken`` values, and the JWKS that verifies them.
+"""RS256 signing for data-source ``jwsToken`` values, the JWKS that verifies them, rotation.
 
 ``cryptography`` comes with the optional ``sandbox`` extra, so it is imported lazily.
 """
@@ -57,9 +57,6 @@ class Signer:
             "e": b64url_encode(_int_bytes(numbers.e)),
         }
 
-    def jwks(self) -> dict[str, list[dict[str, str]]]:
-        return {"keys": [self.jwk()]}
-
     def sign(self, claims: dict[str, Any]) -> str:
         """A compact JWS with the header layout Webex uses (kid, typ, alg)."""
         header = {"kid": self.kid, "typ": "JWT", "alg": "RS256"}
@@ -72,3 +69,43 @@ class Signer:
             signing_input.encode("ascii"), self._padding.PKCS1v15(), self._hashes.SHA256()
         )
         return signing_input + "." + b64url_encode(signature)
+
+
+class KeyRing:
+    """The signing keys: the newest signs; published ones are in the JWKS.
+
+    ``records`` is the state's list of ``{"pem", "kid", "published"}`` (newest last); the
+    ring keeps it up to date so a state file carries the keys across restarts.
+    """
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = records
+        if not records:
+            self._add()
+        self._signers = {r["kid"]: Signer(r["pem"], r["kid"]) for r in records}
+
+    def _add(self) -> Signer:
+        signer = Signer()
+        self.records.append({"pem": signer.private_pem, "kid": signer.kid, "published": True})
+        return signer
+
+    @property
+    def current(self) -> Signer:
+        return self._signers[self.records[-1]["kid"]]
+
+    def rotate(self, keep_old: bool = True) -> str:
+        """A new current key; the old ones stay published only with ``keep_old``."""
+        if not keep_old:
+            for record in self.records:
+                record["published"] = False
+        signer = self._add()
+        self._signers[signer.kid] = signer
+        return signer.kid
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        return self.current.sign(claims)
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """Published keys, newest first."""
+        published = [r["kid"] for r in reversed(self.records) if r.get("published", True)]
+        return {"keys": [self._signers[kid].jwk() for kid in published]}

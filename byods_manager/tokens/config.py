@@ -82,6 +82,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "tokenManager": _TOKEN_MANAGER_SCHEMA,
         "tokenStore": _STRING,
         "refreshThresholdMinutes": {"type": "number", "minimum": 0, "maximum": 1440},
+        "sandbox": {"type": "object"},  # written by `byods sandbox`: its admin token and URLs
         "$schema": {"type": "string"},
         "_comment": {},
     },
