@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import json
 import re
@@ -96,6 +97,12 @@ def _json_object(text: str, part: str) -> dict[str, Any]:
     return value
 
 
+@functools.lru_cache(maxsize=256)
+def _header(text: str) -> dict[str, Any]:
+    """The decoded header; Webex reuses one header per key, so it is parsed once (read-only)."""
+    return _json_object(text, "header")
+
+
 def _number(claims: dict[str, Any], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
@@ -105,6 +112,7 @@ def _number(claims: dict[str, Any], name: str) -> float | None:
     return float(value)
 
 
+@functools.lru_cache(maxsize=256)
 def org_uuid(org_id: str) -> str:
     """An org id as the JWS carries it (a UUID); accepts the base64 ``ciscospark://`` form."""
     text = org_id.strip()
@@ -162,7 +170,7 @@ class JwsVerifier:
         clock: Callable[[], float] = time.time,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._padding, self._hash = _crypto()
+        self._padding, self._hash, self._invalid_signature = _crypto()
         if isinstance(environment, str):
             environment = get_environment(environment)
         self.environment = environment or ALL_WEBEX
@@ -213,7 +221,7 @@ class JwsVerifier:
         parts = token.strip().split(".")
         if len(parts) != 3:
             raise InvalidJws("format", f"a compact JWS has 3 parts, this one has {len(parts)}")
-        header = _json_object(parts[0], "header")
+        header = _header(parts[0])
         alg = header.get("alg")
         if alg != ALGORITHM:
             raise InvalidJws("alg", f"only {ALGORITHM} is accepted, the token says {_show(alg)}")
@@ -231,13 +239,10 @@ class JwsVerifier:
             raise JwksUnavailable("keys", str(exc)) from None
         if key is None:
             raise InvalidJws("kid", f"no key {_show(kid)} in the issuer's key set")
-        from cryptography.exceptions import InvalidSignature
-
+        signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
         try:
-            key.verify(
-                signature, f"{parts[0]}.{parts[1]}".encode("ascii"), self._padding, self._hash
-            )
-        except InvalidSignature:
+            key.verify(signature, signing_input, self._padding, self._hash)
+        except self._invalid_signature:
             raise InvalidJws(
                 "signature", f"the signature does not verify with key {kid!r}"
             ) from None
@@ -299,11 +304,13 @@ def _matches(keyword: str, have: Any, want: str) -> bool:
     return have == want
 
 
-def _crypto() -> tuple[PKCS1v15, SHA256]:
-    """The padding and hash objects, made once per verifier; fails with the install hint."""
+def _crypto() -> tuple[PKCS1v15, SHA256, type[Exception]]:
+    """Padding, hash and the bad-signature error, made once per verifier (install hint if
+    ``cryptography`` is missing)."""
     try:
+        from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
     except ImportError:
         raise ConfigError(MISSING_EXTRA) from None
-    return padding.PKCS1v15(), hashes.SHA256()
+    return padding.PKCS1v15(), hashes.SHA256(), InvalidSignature

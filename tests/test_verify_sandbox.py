@@ -116,7 +116,11 @@ def test_an_extended_data_source_gets_a_token_with_the_new_nonce(
 ) -> None:
     response = requests.put(
         f"{sandbox.base_url}/dataSources/{created['id']}",
-        json={"nonce": "fresh-nonce", "tokenLifetimeMinutes": 120},
+        json={
+            **{name: created[name] for name in ("schemaId", "url", "audience", "subject")},
+            "nonce": "fresh-nonce",
+            "tokenLifetimeMinutes": 120,
+        },
         headers={"Authorization": f"Bearer {service_app_token}"},
         timeout=10,
     )
@@ -125,6 +129,37 @@ def test_an_extended_data_source_gets_a_token_with_the_new_nonce(
     assert verifier.verify(response.json()["jwsToken"], nonce="fresh-nonce")
     with pytest.raises(InvalidJws, match=r"^nonce:"):
         verifier.verify(created["jwsToken"], nonce="fresh-nonce")
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_sandbox_issuer_when_trusted_serves_keys_at_the_webex_path_and_rotates(
+    sandbox: Sandbox, service_app_token: str
+) -> None:
+    timer = Timer()
+    verifier = JwsVerifier(trusted_issuers=[sandbox.issuer()], timer=timer)
+    first = register(sandbox, service_app_token)["jwsToken"]
+    assert verifier.verify(first)["iss"] == sandbox.issuer()
+
+    sandbox.rotate_signing_key(keep_old=True)
+    rotated = register(sandbox, service_app_token)["jwsToken"]
+    with pytest.raises(InvalidJws, match=r"^kid:"):
+        verifier.verify(rotated)  # within the cooldown of the first fetch
+    timer.now += 31
+    assert verifier.verify(rotated) and verifier.verify(first)
+    assert verifier.keys.fetch_count == 2
+
+    sandbox.rotate_signing_key(keep_old=False)
+    timer.now += 3601  # past the TTL: the withdrawn keys are dropped on the next fetch
+    with pytest.raises(InvalidJws, match=r"^kid:"):
+        verifier.verify(first)
+    assert verifier.keys.fetch_count == 3
 
 
 # -- `byods jws verify` -------------------------------------------------------------------------
