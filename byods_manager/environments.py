@@ -71,10 +71,16 @@ def get_environment(name: str) -> Environment:
     return found
 
 
-def resolve_environment(explicit: str | None = None) -> Environment:
-    """--env, else $BYODS_ENV, else production."""
-    name = explicit or os.environ.get(ENV_VARIABLE) or PRODUCTION.name
-    return get_environment(name)
+def resolve_environment(explicit: str | None = None, base_url: str | None = None) -> Environment:
+    """--env, else $BYODS_ENV, else the one whose API ``base_url`` was given, else production."""
+    name = explicit or os.environ.get(ENV_VARIABLE)
+    if name:
+        return get_environment(name)
+    given = (base_url or "").rstrip("/")
+    for env in ENVIRONMENTS.values():
+        if given == env.api_base_url:
+            return env
+    return PRODUCTION
 
 
 def describe_environment(env: Environment, base_url: str) -> str:

@@ -38,6 +38,21 @@ def test_the_environment_sets_the_base_url_unless_one_is_given(
     assert AppContext(env_option="integration").base_url == "http://127.0.0.1:8/v1"
 
 
+def test_a_base_url_of_a_known_environment_selects_it_unless_env_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    integration_url = "https://integration.webexapis.com/v1/"
+    assert AppContext(base_url_option=integration_url).environment is INTEGRATION
+    monkeypatch.setenv("WEBEX_API_BASE_URL", integration_url)
+    assert AppContext().environment is INTEGRATION
+    assert AppContext(env_option="production").environment is PRODUCTION
+    monkeypatch.setenv("BYODS_ENV", "production")
+    assert AppContext().environment is PRODUCTION
+    monkeypatch.setenv("WEBEX_API_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.delenv("BYODS_ENV")
+    assert AppContext().environment is PRODUCTION
+
+
 def status(run_cli: Callable[..., Result], *args: str) -> dict[str, str]:
     result = run_cli([*args, "token", "status", "--json"])
     assert result.exit_code == 0, result.output

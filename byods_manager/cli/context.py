@@ -31,10 +31,13 @@ class AppContext:
 
     @property
     def environment(self) -> Environment:
-        """--env, else $BYODS_ENV, else production."""
+        """--env, else $BYODS_ENV, else the one a given base URL belongs to, else production."""
+        import os
+
         from ..environments import resolve_environment
 
-        return resolve_environment(self.env_option)
+        given = self.base_url_option or os.environ.get("WEBEX_API_BASE_URL")
+        return resolve_environment(self.env_option, base_url=given)
 
     @property
     def base_url(self) -> str:
