@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..auth import TokenProvider
     from ..client import DataSourceClient
     from ..deadline import Deadline
+    from ..environments import Environment
     from ..http import HttpClient
     from ..tokens.manager import TokenManager
 
@@ -28,13 +29,24 @@ class AppContext:
     verbose: int = 0
     audit_log_option: str | None = None
     timeout_option: str | None = None
+    env_option: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def environment(self) -> Environment:
+        """--env, else $BYODS_ENV, else the one a given base URL belongs to, else production."""
+        import os
+
+        from ..environments import resolve_environment
+
+        given = self.base_url_option or os.environ.get("WEBEX_API_BASE_URL")
+        return resolve_environment(self.env_option, base_url=given)
 
     @property
     def base_url(self) -> str:
         from ..base_url import warn_if_not_webex
 
-        url = resolve_base_url(self.base_url_option)
+        url = resolve_base_url(self.base_url_option, default=self.environment.api_base_url)
         warn_if_not_webex(url, self.warn)
         return url
 
@@ -52,6 +64,11 @@ class AppContext:
             self._cache["deadline"] = Deadline(seconds, label=label)
         result: Deadline = self._cache["deadline"]
         return result
+
+    def describe_environment(self) -> str:
+        from ..environments import describe_environment
+
+        return describe_environment(self.environment, self.base_url)
 
     @property
     def config_path(self) -> Path:

@@ -28,6 +28,14 @@ from .reporting import ReportingGroup
     help="Webex API base URL (default: $WEBEX_API_BASE_URL or https://webexapis.com/v1).",
 )
 @click.option(
+    "--env",
+    "env_option",
+    type=click.Choice(["production", "integration"], case_sensitive=False),
+    envvar="BYODS_ENV",
+    help="Webex environment: API base URL and identity brokers (default: $BYODS_ENV or "
+    "production). --base-url and $WEBEX_API_BASE_URL still set the base URL.",
+)
+@click.option(
     "--audit-log",
     "audit_log_option",
     metavar="PATH",
@@ -51,6 +59,7 @@ def cli(
     audit_log_option: str | None,
     verbose: int,
     timeout_option: str | None,
+    env_option: str | None,
 ) -> None:
     """Manage Webex BYODS data sources and keep their service-app tokens alive.
 
@@ -72,13 +81,14 @@ def cli(
         verbose=verbose,
         audit_log_option=audit_log_option,
         timeout_option=timeout_option,
+        env_option=env_option,
     )
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, sandbox_cmd, schemas, token_cmd
+    from . import auth_cmd, datasources, jws_cmd, sandbox_cmd, schemas, token_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd):
+    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, jws_cmd):
         module.register(cli)
 
 
