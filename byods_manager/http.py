@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -105,6 +105,18 @@ def api_error_from_response(
     )
 
 
+class Pacer(Protocol):
+    """Pacing shared by several clients (see :mod:`byods_manager.fleet.pacing`)."""
+
+    def wait_turn(self) -> None:
+        """Block until this client may send its next request."""
+        ...
+
+    def rate_limited(self, seconds: float) -> None:
+        """The server answered 429: pause every client for ``seconds``."""
+        ...
+
+
 class HttpClient:
     """Sends requests to the Webex API below ``base_url``.
 
@@ -122,6 +134,7 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_provider = token_provider
@@ -129,6 +142,7 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.notify = notify or (lambda message: log.info("%s", message))
         self._sleep = sleep
+        self.pacer = pacer
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"byods-manager/{__version__}"
         self.session.headers["Accept"] = "application/json"
@@ -175,6 +189,8 @@ class HttpClient:
                 token = self.token_provider.get_token()
             if authenticated and token:
                 headers["Authorization"] = f"Bearer {token}"
+            if self.pacer is not None:
+                self.pacer.wait_turn()
             try:
                 response = self.session.request(
                     method,
@@ -226,7 +242,10 @@ class HttpClient:
                 retries += 1
                 wait = self._server_delay(response, retries)
                 self.notify(f"rate limited, waiting {wait:.0f}s ({method} {path})")
-                self._sleep(wait)
+                if self.pacer is not None:
+                    self.pacer.rate_limited(wait)  # wait_turn() then waits, as does every peer
+                else:
+                    self._sleep(wait)
                 continue
 
             if response.status_code in RETRYABLE_STATUSES:

@@ -34,6 +34,13 @@ from .reporting import ReportingGroup
     envvar="BYODS_AUDIT_LOG",
     help="Append the audit trail here (default: the user state dir).",
 )
+@click.option(
+    "--org",
+    "org_option",
+    metavar="ORG",
+    envvar="BYODS_ORG",
+    help="The org to work on: a name or id from `byods orgs list` (default: the config's).",
+)
 @click.option("-v", "--verbose", count=True, help="Show progress notes (-vv for debug logs).")
 @click.pass_context
 def cli(
@@ -42,6 +49,7 @@ def cli(
     profile: str | None,
     base_url_option: str | None,
     audit_log_option: str | None,
+    org_option: str | None,
     verbose: int,
 ) -> None:
     """Manage Webex BYODS data sources and keep their service-app tokens alive.
@@ -59,13 +67,14 @@ def cli(
         base_url_option=base_url_option,
         verbose=verbose,
         audit_log_option=audit_log_option,
+        org_option=org_option,
     )
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, sandbox_cmd, schemas, token_cmd
+    from . import auth_cmd, datasources, orgs_cmd, sandbox_cmd, schemas, token_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd):
+    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, orgs_cmd):
         module.register(cli)
 
 
