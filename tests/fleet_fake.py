@@ -44,11 +44,13 @@ class FleetWebex:
         self._window_start = 0.0
         self._window_count = 0
         self.rate_limited = 0
+        self.thin_list = False  # list items carry only id, orgId and jwsToken, as Webex's do
         server.expect_request("/access_token", method="POST").respond_with_handler(self._grant)
         server.expect_request(
             re.compile(r"^/applications/[^/]+/token$"), method="POST"
         ).respond_with_handler(self._mint)
         server.expect_request("/dataSources/", method="GET").respond_with_handler(self._list)
+        server.expect_request("/dataSources", method="POST").respond_with_handler(self._create)
         server.expect_request(re.compile(r"^/dataSources/[^/]+$")).respond_with_handler(self._item)
 
     @property
@@ -153,7 +155,20 @@ class FleetWebex:
                 return self._error(401, "The request requires a valid access token.")
             if self.expire_access_after_list:
                 self.access = {t: o for t, o in self.access.items() if o != org}
-            return self._json(200, {"items": list(self.data_sources[org].values())})
+            items = list(self.data_sources[org].values())
+            if self.thin_list:
+                items = [{k: ds[k] for k in ("id", "orgId", "jwsToken")} for ds in items]
+            return self._json(200, {"items": items})
+
+    def _create(self, request: Request) -> Response:
+        with self.lock:
+            org = self._org_of(request)
+            self.calls[("post", org or "?")] += 1
+            if org is None:
+                return self._error(401, "The request requires a valid access token.")
+            created = _reissued(data_source_payload(), request.get_json(silent=True) or {})
+            self.data_sources[org][created["id"]] = created
+            return self._json(200, created)
 
     def _item(self, request: Request) -> Response:
         if self.item_delay:
@@ -166,9 +181,32 @@ class FleetWebex:
             self.calls[(request.method.lower(), org or "?")] += 1
             if org is None:
                 return self._error(401, "The request requires a valid access token.")
-            current = self.data_sources[org].get(request.path.rsplit("/", 1)[1])
+            ds_id = request.path.rsplit("/", 1)[1]
+            current = self.data_sources[org].get(ds_id)
             if current is None:
                 return self._error(404, "Data source not found")
+            if request.method == "DELETE":
+                del self.data_sources[org][ds_id]
+                return Response(status=204)
             if request.method == "PUT":
-                current.update(request.get_json(silent=True) or {})
+                current = _reissued(current, request.get_json(silent=True) or {})
+                self.data_sources[org][ds_id] = current
             return self._json(200, current)
+
+
+def _reissued(current: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The data source with ``body`` applied and a new JWS carrying its values."""
+    merged = {**current, **body}
+    fresh = data_source_payload(
+        id=merged["id"],
+        url=merged["url"],
+        schema_id=merged["schemaId"],
+        audience=merged["audience"],
+        subject=merged["subject"],
+        nonce=merged["nonce"],
+        lifetime=merged["tokenLifetimeMinutes"],
+        status=merged.get("status", "active"),
+    )
+    if merged.get("errorMessage") and fresh["status"] == "disabled":
+        fresh["errorMessage"] = merged["errorMessage"]
+    return fresh

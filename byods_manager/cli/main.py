@@ -72,9 +72,10 @@ def cli(
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, orgs_cmd, sandbox_cmd, schemas, token_cmd
+    from . import apply_cmd, auth_cmd, datasources, orgs_cmd, sandbox_cmd, schemas, token_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, orgs_cmd):
+    modules = (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, orgs_cmd, apply_cmd)
+    for module in modules:
         module.register(cli)
 
 
