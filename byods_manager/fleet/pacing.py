@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 
 DEFAULT_WINDOW_SECONDS = 1.0
-DEFAULT_MARGIN = 0.9
+DEFAULT_MARGIN = 0.95
 
 
 class SharedPacer:
