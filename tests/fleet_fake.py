@@ -40,6 +40,7 @@ class FleetWebex:
         self.calls: Counter[tuple[str, str]] = Counter()  # (kind, org)
         self.item_delay = 0.0
         self.expire_access_after_list = False
+        self.revoke_after_list: set[str] = set()  # orgs deauthorized once they were listed
         self.rate_limit: int | None = None  # requests per 1 s window, then 429
         self._window_start = 0.0
         self._window_count = 0
@@ -156,6 +157,11 @@ class FleetWebex:
             if self.expire_access_after_list:
                 self.access = {t: o for t, o in self.access.items() if o != org}
             items = list(self.data_sources[org].values())
+            if org in self.revoke_after_list:
+                self.authorized.discard(org)
+                for table in (self.access, self.refresh):
+                    for token in [t for t, o in table.items() if o == org]:
+                        del table[token]
             if self.thin_list:
                 items = [{k: ds[k] for k in ("id", "orgId", "jwsToken")} for ds in items]
             return self._json(200, {"items": items})

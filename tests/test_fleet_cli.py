@@ -186,6 +186,25 @@ def test_extend_all_orgs_extends_every_org_and_reports_a_revoked_one(
     assert fleet.count("put", GLOBEX) == 0
 
 
+def test_an_org_deauthorized_mid_run_stops_costing_requests(
+    run_cli: Callable[..., Result], fleet: FleetWebex
+) -> None:
+    add_orgs(run_cli, fleet, per_org=20)
+    fleet.revoke_after_list.add(ACME)
+
+    result = run_cli(["extend", "--all-orgs", "--json"])
+
+    assert result.exit_code == 1
+    report = payload(result)
+    outcomes = {(r["org"], r["outcome"]) for r in report["results"]}
+    assert outcomes == {(HOME_ORG, "extended"), ("globex", "extended"), ("acme", "failed")}
+    assert [f["org"] for f in report["orgFailures"]] == ["acme"]
+    # the workers that were already on an acme item each tried to get a token once; the
+    # rest of acme's 20 items were marked failed without sending anything
+    assert 1 <= fleet.count("get", "?") <= 8  # refused GETs (their token names no org)
+    assert fleet.count("mint", ACME) <= 1 + 8  # `orgs add`, then at most one per worker
+
+
 def test_extend_all_orgs_text_has_an_org_column(
     run_cli: Callable[..., Result], fleet: FleetWebex
 ) -> None:

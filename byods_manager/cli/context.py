@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,13 +129,16 @@ class AppContext:
 
         audit = self.audit()
         schemas = SchemaCache.for_base_url(self.base_url)
+        building = threading.Lock()  # worker threads must not each build a provider
 
         def make(org_id: str) -> DataSourceClient:
-            if org_id:
-                return self.fleet().client_for_org(
-                    org_id, audit=audit, schema_cache=schemas, pacer=pacer
-                )
-            http = HttpClient(self.base_url, self.token_provider(), notify=self.notify, pacer=pacer)
+            with building:
+                if org_id:
+                    return self.fleet().client_for_org(
+                        org_id, audit=audit, schema_cache=schemas, pacer=pacer
+                    )
+                provider = self.token_provider()
+            http = HttpClient(self.base_url, provider, notify=self.notify, pacer=pacer)
             return DataSourceClient(http, audit=audit, schema_cache=schemas)
 
         return make

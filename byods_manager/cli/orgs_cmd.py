@@ -40,6 +40,7 @@ def org_json(fleet: Fleet, org: OrgRecord) -> dict[str, Any]:
 def list_command(app: AppContext, as_json: bool) -> None:
     """List every org: name, org id, status, where it came from, token expiry."""
     from ..tokens.status import relative
+    from ..tokens.tiers import iso
     from .render import table
 
     fleet = app.fleet()
@@ -49,7 +50,6 @@ def list_command(app: AppContext, as_json: bool) -> None:
         return
     rows = []
     for org in orgs:
-        info = org_json(fleet, org)
         expiry = fleet.token_expiry(org.org_id)
         rows.append(
             [
@@ -57,7 +57,7 @@ def list_command(app: AppContext, as_json: bool) -> None:
                 org.org_id,
                 org.status,
                 org.source,
-                (info["addedAt"] or "-"),
+                iso(org.added_at) if org.added_at else "-",
                 relative(expiry) if expiry is not None else "no token",
             ]
         )

@@ -116,20 +116,15 @@ def extend_orgs(
     current = now or datetime.now(timezone.utc)
     result = FleetExtendResult(dry_run=dry_run)
     clients = WorkerClients(client_factory)
-    failed_orgs: dict[str, str] = {}
+    # orgs whose authentication failed while extending: their other items are not sent
+    failed_orgs: dict[str, OrgFailure] = {}
     failed_lock = threading.Lock()
-
-    def org_failed(org: str, label: str, exc: ByodsError) -> OrgFailure:
-        failure = OrgFailure(label, str(exc).splitlines()[0], exc.exit_code)
-        with failed_lock:
-            failed_orgs.setdefault(org, failure.error)
-        return failure
 
     def list_org(org: tuple[str, str]) -> tuple[list[DataSource], OrgFailure | None]:
         try:
             return clients.get(org[0]).list(), None
         except ByodsError as exc:
-            return [], org_failed(org[0], org[1], exc)
+            return [], OrgFailure(org[1], _first_line(exc), exc.exit_code)
 
     try:
         listings = run_concurrently(orgs, list_org, concurrency)
@@ -157,17 +152,19 @@ def extend_orgs(
 
         def extend_one(job: _Job) -> OrgItem:
             with failed_lock:
-                org_error = failed_orgs.get(job.org)
-            if org_error is not None:
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, org_error))
+                org_failure = failed_orgs.get(job.org)
+            if org_failure is not None:
+                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, org_failure.error))
             client = clients.get(job.org)
             try:
                 if dry_run:
                     return OrgItem(job.label, _dry_run_item(client, job.data_source))
                 extended = client.extend(job.data_source.id, lifetime_minutes, skip_disabled=True)
             except AuthRequiredError as exc:
-                org_failed(job.org, job.label, exc)
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, str(exc)))
+                failure = OrgFailure(job.label, _first_line(exc), exc.exit_code, during_run=True)
+                with failed_lock:
+                    failed_orgs.setdefault(job.org, failure)
+                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, failure.error))
             except ByodsError as exc:
                 item = ItemResult(
                     job.data_source.id,
@@ -188,10 +185,12 @@ def extend_orgs(
         run_concurrently(jobs, extend_one, concurrency, done)
     finally:
         clients.close()
-    for org_id, label in orgs:
-        if org_id in failed_orgs and all(f.org != label for f in result.org_failures):
-            result.org_failures.append(OrgFailure(label, failed_orgs[org_id], 3, during_run=True))
+    result.org_failures.extend(failed_orgs.values())
     return result
+
+
+def _first_line(exc: ByodsError) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _dry_run_item(client: DataSourceClient, data_source: DataSource) -> ItemResult:

@@ -11,7 +11,7 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING
 
-from ..errors import AuthRequiredError, ByodsError, InputError
+from ..errors import AuthRequiredError, InputError
 from ..stores.file import FileOrgRegistry
 from ..stores.orgs import (
     ACTIVE,
@@ -208,8 +208,3 @@ def _checked_org_id(org_id: str) -> str:
     if not text or any(c.isspace() or c in "/?#@" for c in text) or len(text) > 200:
         raise InputError(f"not a valid org id: {org_id!r}")
     return text
-
-
-def describe_failure(exc: ByodsError) -> str:
-    """One line for an org that failed as a whole (its first line only)."""
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
