@@ -167,7 +167,7 @@ def test_list_all_orgs_has_an_org_field_and_goes_on_past_a_revoked_org(
 
 
 def test_extend_all_orgs_extends_every_org_and_reports_a_revoked_one(
-    run_cli: Callable[..., Result], fleet: FleetWebex
+    run_cli: Callable[..., Result], fleet: FleetWebex, default_audit_file: Path
 ) -> None:
     add_orgs(run_cli, fleet, per_org=4)
     fleet.revoke(GLOBEX)
@@ -184,6 +184,11 @@ def test_extend_all_orgs_extends_every_org_and_reports_a_revoked_one(
     assert [f["org"] for f in report["orgFailures"]] == ["globex"]
     assert fleet.count("put", HOME_ORG) == 4 and fleet.count("put", ACME) == 4
     assert fleet.count("put", GLOBEX) == 0
+    audited = [json.loads(line) for line in default_audit_file.read_text().splitlines()]
+    assert sorted((a["orgId"], a["dataSourceId"]) for a in audited) == sorted(
+        [(HOME_ORG, i) for i in fleet.data_sources[HOME_ORG]]
+        + [(ACME, i) for i in fleet.data_sources[ACME]]
+    )
 
 
 def test_an_org_deauthorized_mid_run_stops_costing_requests(

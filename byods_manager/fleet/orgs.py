@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..audit import AuditLog
 from ..errors import AuthRequiredError, InputError
 from ..stores.file import FileOrgRegistry
 from ..stores.orgs import (
@@ -25,10 +26,28 @@ from ..tokens.manager import Notify, TokenManager
 from ..tokens.store import TokenStore, default_store_path
 
 if TYPE_CHECKING:
-    from ..audit import AuditLog
     from ..client import DataSourceClient
     from ..http import Pacer
     from ..schema_cache import SchemaCache
+
+
+@dataclasses.dataclass
+class OrgAuditLog(AuditLog):
+    """The audit log, with the org of every record (``orgId``)."""
+
+    org_id: str = ""
+
+    def record(
+        self,
+        operation: str,
+        data_source_id: str | None,
+        outcome: str,
+        tracking_id: str | None = None,
+        error: str | None = None,
+        **safe_fields: Any,
+    ) -> dict[str, Any]:
+        safe_fields.setdefault("orgId", self.org_id)
+        return super().record(operation, data_source_id, outcome, tracking_id, error, **safe_fields)
 
 
 class Fleet:
@@ -133,6 +152,8 @@ class Fleet:
         from ..http import HttpClient
 
         record = org if isinstance(org, OrgRecord) else self.resolve(org)
+        if audit is not None:
+            audit = OrgAuditLog(audit.path, org_id=record.org_id)
         http = HttpClient(
             self.base_url,
             self.token_manager(record.org_id),
