@@ -97,6 +97,20 @@ def test_orgs_add_mints_the_orgs_tokens_and_lists_it(
     assert_no_secrets(result.output + table, (SA_CLIENT_SECRET, PAT))
 
 
+def test_orgs_add_json_and_a_name_used_twice(
+    run_cli: Callable[..., Result], fleet: FleetWebex
+) -> None:
+    fleet.authorize(ACME)
+    fleet.authorize(GLOBEX)
+    added = payload(ok(run_cli(["orgs", "add", ACME, "--name", "acme", "--json"])))
+    assert (added["orgId"], added["name"], added["source"]) == (ACME, "acme", "orgs add")
+
+    clash = run_cli(["orgs", "add", GLOBEX, "--name", "ACME"])
+
+    assert clash.exit_code == 2 and "already used by org org-acme" in clash.stderr
+    assert fleet.count("mint", GLOBEX) == 0
+
+
 def test_orgs_add_where_the_app_is_not_authorized_is_a_clear_error(
     run_cli: Callable[..., Result], fleet: FleetWebex, tokens_store: Path
 ) -> None:

@@ -7,10 +7,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
+from byods_manager.auth import StaticTokenProvider
 from byods_manager.errors import InputError
 from byods_manager.fleet.orgs import Fleet
 from byods_manager.fleet.pacing import SharedPacer
+from byods_manager.http import HttpClient
 from byods_manager.stores.file import FileOrgRegistry
 from byods_manager.stores.orgs import DEAUTHORIZED, OrgRecord
 from byods_manager.tokens.config import ProfileConfig, parse_config
@@ -98,3 +101,35 @@ def test_a_429_pauses_every_later_request_and_sets_the_pace() -> None:
     pacer.wait_turn()
     assert clock.now == pytest.approx(paused_from + 2.0 + 1 / 9)
     assert pacer.interval == pytest.approx(1 / 9)
+
+
+class RecordingPacer:
+    """A pacer that only records what the HTTP layer tells it."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, float]] = []
+
+    def wait_turn(self) -> None:
+        self.events.append(("turn", 0.0))
+
+    def rate_limited(self, seconds: float) -> None:
+        self.events.append(("limited", seconds))
+
+
+def test_the_http_layer_asks_the_pacer_before_each_request_and_reports_429s(
+    httpserver: HTTPServer,
+) -> None:
+    httpserver.expect_ordered_request("/x").respond_with_json(
+        {"message": "slow down"}, status=429, headers={"Retry-After": "7"}
+    )
+    httpserver.expect_ordered_request("/x").respond_with_json({"ok": True})
+    slept: list[float] = []
+    pacer = RecordingPacer()
+    http = HttpClient(
+        httpserver.url_for("/"), StaticTokenProvider("t"), pacer=pacer, sleep=slept.append
+    )
+
+    assert http.request("GET", "/x").data == {"ok": True}
+
+    assert pacer.events == [("turn", 0.0), ("limited", 7.0), ("turn", 0.0)]
+    assert slept == []  # the pacer does the waiting, for every worker at once
