@@ -59,8 +59,9 @@ def _fail() -> None:
 class _Progress:
     """A click progress bar on stderr, only when stderr is a terminal and not --json."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, label: str) -> None:
         self.enabled = enabled and _stderr_is_tty()
+        self.label = label
         self._bar: Any = None
 
     @contextmanager
@@ -68,7 +69,7 @@ class _Progress:
         if not self.enabled:
             yield self
             return
-        with click.progressbar(length=1, label="working", file=sys.stderr) as bar:
+        with click.progressbar(length=1, label=self.label, file=sys.stderr) as bar:
             self._bar = bar
             yield self
         self._bar = None
@@ -81,10 +82,21 @@ class _Progress:
         if self._bar is not None:
             self._bar.update(1)
 
+    def echo(self, line: str) -> None:
+        """A result line; on a shared terminal the bar's line is cleared first (the bar
+        redraws itself below)."""
+        if self._bar is not None and _is_tty(sys.stdout):
+            click.echo("\r\x1b[K", nl=False, err=True)
+        click.echo(line)
+
 
 def _stderr_is_tty() -> bool:
+    return _is_tty(sys.stderr)
+
+
+def _is_tty(stream: Any) -> bool:
     try:
-        return sys.stderr.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
 
@@ -106,19 +118,20 @@ def extend_all(
     from .datasources import _expires_phrase as expires_phrase
 
     orgs = selected_orgs(app, all_orgs)
-    progress = _Progress(not as_json)
+    progress = _Progress(not as_json, "checking" if dry_run else "extending")
 
     def show(entry: OrgItem) -> None:
         item = entry.item
         org = f"{entry.org}  " if all_orgs else ""
         if item.outcome == EXTENDED:
-            click.echo(f"extended  {org}{item.data_source_id}  ({expires_phrase(item)})")
+            line = f"extended  {org}{item.data_source_id}  ({expires_phrase(item)})"
         elif item.outcome == WOULD_EXTEND:
-            click.echo(f"would extend  {org}{item.data_source_id}  ({expires_phrase(item)})")
+            line = f"would extend  {org}{item.data_source_id}  ({expires_phrase(item)})"
         elif item.outcome == SKIPPED:
-            click.echo(f"skipped   {org}{item.data_source_id}  ({item.detail})")
+            line = f"skipped   {org}{item.data_source_id}  ({item.detail})"
         else:
-            click.echo(f"FAILED    {org}{item.data_source_id}  {item.detail}")
+            line = f"FAILED    {org}{item.data_source_id}  {item.detail}"
+        progress.echo(line)
         progress.advance()
 
     def org_failed(failure: OrgFailure) -> None:
