@@ -297,3 +297,19 @@ def test_a_429_pauses_every_worker_and_the_run_slows_to_the_accepted_rate(
     # shared pacing only the requests in flight when the first 429 came back are refused,
     # plus at most one more round while the pace settles.
     assert fleet.rate_limited <= 12, (fleet.rate_limited, time.monotonic() - started)
+
+
+def test_one_org_whose_token_is_refused_still_exits_3_with_the_whole_reason(
+    run_cli: Callable[..., Result], fleet: FleetWebex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet.authorize(HOME_ORG, 2)
+    monkeypatch.setenv("WEBEX_SERVICE_APP_ACCESS_TOKEN", "revoked-token")
+
+    result = run_cli(["extend", "--all"])
+
+    assert result.exit_code == 3
+    assert "Error: Webex rejected the access token from WEBEX_SERVICE_APP_ACCESS_TOKEN" in (
+        result.stderr
+    )
+    assert "byods auth setup" in result.stderr  # the hint on the message's later part
+    assert fleet.count("put") == 0

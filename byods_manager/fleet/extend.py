@@ -41,6 +41,8 @@ class OrgItem:
 
 @dataclass
 class OrgFailure:
+    """An org none of whose data sources could be worked (its whole error message)."""
+
     org: str
     error: str
     exit_code: int = 1
@@ -124,7 +126,7 @@ def extend_orgs(
         try:
             return clients.get(org[0]).list(), None
         except ByodsError as exc:
-            return [], OrgFailure(org[1], _first_line(exc), exc.exit_code)
+            return [], OrgFailure(org[1], str(exc), exc.exit_code)
 
     try:
         listings = run_concurrently(orgs, list_org, concurrency)
@@ -154,17 +156,19 @@ def extend_orgs(
             with failed_lock:
                 org_failure = failed_orgs.get(job.org)
             if org_failure is not None:
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, org_failure.error))
+                detail = _first_line(org_failure.error)
+                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail))
             client = clients.get(job.org)
             try:
                 if dry_run:
                     return OrgItem(job.label, _dry_run_item(client, job.data_source))
                 extended = client.extend(job.data_source.id, lifetime_minutes, skip_disabled=True)
             except AuthRequiredError as exc:
-                failure = OrgFailure(job.label, _first_line(exc), exc.exit_code, during_run=True)
+                failure = OrgFailure(job.label, str(exc), exc.exit_code, during_run=True)
                 with failed_lock:
                     failed_orgs.setdefault(job.org, failure)
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, failure.error))
+                detail = _first_line(failure.error)
+                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail))
             except ByodsError as exc:
                 item = ItemResult(
                     job.data_source.id,
@@ -189,8 +193,8 @@ def extend_orgs(
     return result
 
 
-def _first_line(exc: ByodsError) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else "failed"
 
 
 def _dry_run_item(client: DataSourceClient, data_source: DataSource) -> ItemResult:
