@@ -311,5 +311,5 @@ def test_one_org_whose_token_is_refused_still_exits_3_with_the_whole_reason(
     assert "Error: Webex rejected the access token from WEBEX_SERVICE_APP_ACCESS_TOKEN" in (
         result.stderr
     )
-    assert "byods auth setup" in result.stderr  # the hint on the message's later part
+    assert "byods auth setup" in result.stderr  # with its hint
     assert fleet.count("put") == 0
