@@ -20,7 +20,12 @@ from .reporting import ReportingGroup
     metavar="PATH",
     help="Token config file (default: $BYODS_CONFIG, ./token-config.json, or the user config dir).",
 )
-@click.option("--profile", metavar="NAME", help="Profile in a multi-profile config.")
+@click.option(
+    "--profile",
+    metavar="NAME",
+    envvar="BYODS_PROFILE",
+    help="Profile in a multi-profile config (default: $BYODS_PROFILE).",
+)
 @click.option(
     "--base-url",
     "base_url_option",

@@ -24,4 +24,11 @@ class ReportsErrors(click.Command):
 
 
 class ReportingGroup(ReportsErrors, click.Group):
-    """The `byods` group."""
+    """The `byods` group: also accepts its own options after the command name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            from .global_options import hoist_global_options
+
+            args = hoist_global_options(self, ctx, args)
+        return super().parse_args(ctx, args)

@@ -7,30 +7,16 @@ import sys
 
 import click
 
-# For the root scripts: options of the `byods` group that take a value, and its flags.
-_GLOBAL_WITH_VALUE = ("--config", "--profile", "--base-url", "--audit-log")
-_GLOBAL_FLAGS = ("-v", "-vv", "--verbose")
-
 
 def script_arguments(argv: list[str], *command: str) -> list[str]:
-    """Reorder a root script's ``argv`` into ``[global options] COMMAND... [options]``,
-    so ``python refresh_token.py --force --config X`` means
+    """A root script's ``argv`` as ``byods`` arguments, global options first, so
+    ``python refresh_token.py --force --config X`` means
     ``byods --config X token refresh --force``."""
-    global_args: list[str] = []
-    command_args: list[str] = []
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg in _GLOBAL_WITH_VALUE and index + 1 < len(argv):
-            global_args += [arg, argv[index + 1]]
-            index += 2
-            continue
-        if arg in _GLOBAL_FLAGS or arg.split("=", 1)[0] in _GLOBAL_WITH_VALUE:
-            global_args.append(arg)
-        else:
-            command_args.append(arg)
-        index += 1
-    return [*global_args, *command, *command_args]
+    from .global_options import hoist_global_options
+    from .main import cli
+
+    with click.Context(cli) as ctx:
+        return hoist_global_options(cli, ctx, [*command, *argv])
 
 
 def global_options_help(group: click.Group) -> str:
