@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -57,6 +56,8 @@ def cli(
     (run `byods auth setup`).
     """
     if verbose >= 2:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     ctx.obj = AppContext(
         config_option=config_option,
