@@ -100,7 +100,7 @@ def parse_json(content: bytes, path: Path | str, what: str = "file") -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(
             f"{what} {target} is not UTF-8 text (byte {exc.start}); "
-            "save it as UTF-8 JSON, or point the tool at another file"
+            "re-save it as UTF-8 JSON, or move it aside"
         ) from None
     try:
         return json.loads(text)

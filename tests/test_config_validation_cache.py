@@ -63,6 +63,5 @@ def test_a_config_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     assert str(caught.value) == (
-        f"config {config} is not UTF-8 text (byte 29); "
-        "save it as UTF-8 JSON, or point the tool at another file"
+        f"config {config} is not UTF-8 text (byte 29); re-save it as UTF-8 JSON, or move it aside"
     )

@@ -3,6 +3,7 @@ one `byods` command, taking the global options in any position."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -34,14 +35,56 @@ def global_options_help(group: click.Group) -> str:
     return formatter.getvalue()
 
 
+def _leaf_command(group: click.Group, command: tuple[str, ...]) -> click.Command:
+    leaf: click.Command = group
+    with click.Context(group) as ctx:
+        for name in command:
+            assert isinstance(leaf, click.Group)
+            found = leaf.get_command(ctx, name)
+            assert found is not None, name
+            leaf = found
+    return leaf
+
+
+def script_help(prog_name: str, *command: str) -> str:
+    """The help of ``python SCRIPT``: its usage as typed, its options, the global ones."""
+    from .main import cli
+
+    leaf = _leaf_command(cli, command)
+    ctx = click.Context(leaf, info_name=f"python {prog_name}")
+    return leaf.get_help(ctx) + "\n\n" + global_options_help(cli).rstrip()
+
+
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``| head -1``): stop quietly, like other command-line tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(1)
+
+
 def run_as_script(prog_name: str, *command: str, argv: list[str] | None = None) -> None:
     """Run ``byods COMMAND...`` with this script's arguments and exit codes."""
     from .main import cli
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=script_arguments(args, *command), prog_name=prog_name)
-    except SystemExit as done:
-        if done.code in (0, None) and any(arg in ("-h", "--help") for arg in args):
-            click.echo("\n" + global_options_help(cli).rstrip())
-        raise
+        if any(arg in ("-h", "--help") for arg in args):
+            click.echo(script_help(prog_name, *command))
+            sys.stdout.flush()
+            sys.exit(0)
+        code = cli.main(
+            args=script_arguments(args, *command), prog_name=prog_name, standalone_mode=False
+        )
+    except click.UsageError as exc:
+        click.echo(
+            f"Usage: python {prog_name} [OPTIONS]\n"
+            f"Try 'python {prog_name} --help' for help.\n\nError: {exc.format_message()}",
+            err=True,
+        )
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    sys.exit(code if isinstance(code, int) else 0)
