@@ -5,13 +5,12 @@ The token manager is imported inside the commands so that `byods --help` stays f
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from ..auth import ENV_ACCESS_TOKEN
+from ..auth import ENV_ACCESS_TOKEN, environment_token
 from .context import AppContext, pass_app
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
@@ -52,7 +51,7 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
     """
     from ..tokens.manager import TokenManager
 
-    env_token = os.environ.get(ENV_ACCESS_TOKEN)
+    env_token = environment_token()
     if env_token and not app.config_path.exists():
         _env_only_status(env_token, app, as_json)
         return
@@ -146,7 +145,7 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     from ..tokens.status import relative
     from ..tokens.tiers import iso
 
-    if os.environ.get(ENV_ACCESS_TOKEN):
+    if environment_token():
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()
     ask = not force and not as_json and stdin_is_interactive()
