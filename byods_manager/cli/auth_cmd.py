@@ -32,8 +32,16 @@ app; the tokens it returns are kept in the token store. --personal-token or
 anything missing is an error (exit 2) instead of a prompt.
 
 \b
-Register the redirect URI (default http://localhost:3000/callback) on the
+Register the redirect URI (default http://127.0.0.1:3000/callback) on the
 integration in the Webex developer portal, with scope spark:applications_token.
+With a localhost redirect URI the wizard listens on every address localhost
+resolves to, or asks you to paste the redirected URL when one is taken.
+The sign-in uses PKCE (S256).
+
+\b
+Examples:
+  byods auth setup                      # interactive: asks what it needs
+  byods auth setup --client-id C123 --client-secret - < secret.txt
 """
 
 
