@@ -150,7 +150,9 @@ def setup_command(
 
 
 def _echo_token(label: str, summary: dict[str, Any]) -> None:
-    expiry = f" (expires {summary['expiresAt']})" if summary["expiresAt"] else ""
+    from .render import moment
+
+    expiry = f" (expires {moment(summary['expiresAt'])})" if summary["expiresAt"] else ""
     click.echo(f"  {label:<21} {summary['prefix']}{expiry}")
 
 

@@ -43,6 +43,20 @@ def remaining(expires_at: datetime, now: datetime | None = None) -> str:
     return format_remaining(expires_at - (now or datetime.now(timezone.utc)))
 
 
+def moment(when: float | datetime | str | None, now: datetime | None = None) -> str:
+    """The one way a time is shown to people: UTC plus how far away it is,
+    ``2026-11-22 06:03:00 UTC (in 1h 59m)``; ``unknown`` when there is none."""
+    from ..jws import describe_moment
+
+    if when is None or when == "":
+        return "unknown"
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    elif not isinstance(when, datetime):
+        when = datetime.fromtimestamp(when, tz=timezone.utc)
+    return describe_moment(when, now)
+
+
 def expires_in(data_source: DataSource, now: datetime | None = None) -> str:
     """``11h 58m``, ``EXPIRED``, or ``-`` when the JWS carries no expiry."""
     expires = data_source.expires_at

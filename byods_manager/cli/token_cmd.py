@@ -12,7 +12,7 @@ import click
 
 from ..auth import ENV_ACCESS_TOKEN, environment_token
 from .context import AppContext, pass_app
-from .render import json_option, print_json
+from .render import json_option, moment, print_json
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -99,8 +99,6 @@ def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
 
 
 def _render_status(status: TokenStatus) -> str:
-    from ..tokens.status import relative
-    from ..tokens.tiers import iso
 
     lines = [
         f"Config:  {status.config_path}"
@@ -112,10 +110,10 @@ def _render_status(status: TokenStatus) -> str:
     for tier in status.tiers:
         lines.append(f"Tier {tier.tier} - {tier.credential}: " + _presence(tier))
         if tier.expires_at is not None:
-            lines.append(f"    expires {relative(tier.expires_at)} ({iso(tier.expires_at)})")
+            lines.append(f"    expires {moment(tier.expires_at)}")
         if tier.refresh_expires_at is not None:
             when = tier.refresh_expires_at
-            lines.append(f"    refresh token expires {relative(when)} ({iso(when)})")
+            lines.append(f"    refresh token expires {moment(when)}")
         if tier.note:
             lines.append(f"    {tier.note}")
         lines.extend(f"    WARNING: {warning}" for warning in tier.warnings)
@@ -142,8 +140,6 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     Exits 3 when every tier failed and a person must re-authorize (`byods auth setup`).
     """
     from ..tokens.manager import TokenManager
-    from ..tokens.status import relative
-    from ..tokens.tiers import iso
 
     if environment_token():
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
@@ -152,7 +148,7 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     stored = manager.usable_entry() if ask else None
     if stored is not None:
         expires = stored.expires_at
-        when = f" (expires {relative(expires)})" if expires else ""
+        when = f" (expires {moment(expires)})" if expires else ""
         force = click.confirm(
             f"The stored access token is still valid{when}. Refresh it anyway?",
             default=False,
@@ -164,18 +160,17 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
         return
     if not outcome.refreshed:
         click.echo(
-            f"The stored access token is still valid (expires {relative(outcome.expires_at)}, "
-            f"{iso(outcome.expires_at) or 'unknown'}); kept it. Use --force to refresh anyway."
+            f"The stored access token is still valid (expires {moment(outcome.expires_at)}); "
+            "kept it. Use --force to refresh anyway."
         )
         return
     click.echo(f"Refreshed via tier {outcome.tier} ({outcome.tier_name}).")
     click.echo(
-        f"New access token expires {relative(outcome.expires_at)} ({iso(outcome.expires_at)})."
+        f"New access token expires {moment(outcome.expires_at)}."
     )
     if outcome.refresh_expires_at is not None:
         click.echo(
-            f"Refresh token expires {relative(outcome.refresh_expires_at)} "
-            f"({iso(outcome.refresh_expires_at)})."
+            f"Refresh token expires {moment(outcome.refresh_expires_at)}."
         )
 
 
