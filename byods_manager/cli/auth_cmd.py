@@ -37,11 +37,6 @@ integration in the Webex developer portal, with scope spark:applications_token.
 With a localhost redirect URI the wizard listens on every address localhost
 resolves to, or asks you to paste the redirected URL when one is taken.
 The sign-in uses PKCE (S256).
-
-\b
-Examples:
-  byods auth setup                      # interactive: asks what it needs
-  byods auth setup --client-id C123 --client-secret - < secret.txt
 """
 
 

@@ -149,12 +149,6 @@ def register(group: click.Group) -> None:
 
         The table fits the terminal ($COLUMNS): columns by priority (id, status,
         expires, audience, schema, url, subject), long cells shortened with "…".
-
-        \b
-        Examples:
-          byods list
-          byods list --columns id,expires,url
-          byods list --json | jq -r '.[].id'
         """
         from .render import data_source_json, data_source_table, print_json
         from .tables import output_width

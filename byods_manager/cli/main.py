@@ -69,13 +69,21 @@ def cli(
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, sandbox_cmd, schemas, token_cmd
+    from . import auth_cmd, completion_cmd, datasources, sandbox_cmd, schemas, token_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd):
+    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, completion_cmd):
         module.register(cli)
 
 
+def _add_examples() -> None:
+    """Runs after every command is registered (see cli/examples.py)."""
+    from .examples import add_examples
+
+    add_examples(cli)
+
+
 _register_commands()
+_add_examples()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,12 +24,7 @@ def register(group: click.Group) -> None:
     def list_command(
         app: AppContext, refresh: bool, wide: bool, columns: str | None, as_json: bool
     ) -> None:
-        """List the available schemas (cached for a day), by name; --wide adds the URL.
-
-        \b
-        Example:
-          byods schemas list --columns id,name
-        """
+        """List the available schemas (cached for a day), by name; --wide adds the URL."""
         from .render import print_json, schema_table
         from .tables import output_width
 

@@ -165,13 +165,9 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
         )
         return
     click.echo(f"Refreshed via tier {outcome.tier} ({outcome.tier_name}).")
-    click.echo(
-        f"New access token expires {moment(outcome.expires_at)}."
-    )
+    click.echo(f"New access token expires {moment(outcome.expires_at)}.")
     if outcome.refresh_expires_at is not None:
-        click.echo(
-            f"Refresh token expires {moment(outcome.refresh_expires_at)}."
-        )
+        click.echo(f"Refresh token expires {moment(outcome.refresh_expires_at)}.")
 
 
 def register(group: click.Group) -> None:
