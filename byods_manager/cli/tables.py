@@ -8,11 +8,9 @@ picks columns by name, in the order given.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -26,8 +24,7 @@ ELLIPSIS = "…"
 MIN_SHRUNK = 10  # a shortened cell keeps at least this many characters
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """``key`` is the name for ``--columns``; columns are listed in priority order."""
 
     key: str
@@ -57,6 +54,8 @@ def output_width() -> int | None:
         return int(from_env)
     try:
         if sys.stdout.isatty():
+            import shutil
+
             return shutil.get_terminal_size().columns
     except (AttributeError, ValueError, OSError):
         pass
