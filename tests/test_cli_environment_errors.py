@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,18 @@ def test_a_file_of_another_user_is_named_as_such(tmp_path: Path) -> None:
     assert text == (
         f"cannot use {theirs}: Operation not permitted (it belongs to another user, uid 4242); "
         "choose another path"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file away needs root")
+def test_a_failed_rename_names_the_target_not_the_temporary_file(tmp_path: Path) -> None:
+    theirs = tmp_path / "token-config.json"
+    theirs.write_text("{}")
+    os.chown(theirs, 4242, -1)
+    temporary = str(tmp_path / ".token-config.json.x1.tmp")
+    failure = PermissionError(errno.EPERM, "Operation not permitted", temporary, None, str(theirs))
+    assert describe_os_error(failure).startswith(
+        f"cannot use {theirs}: Operation not permitted (it belongs to another user, uid 4242)"
     )
 
 
@@ -148,3 +162,77 @@ def test_ctrl_c_at_a_prompt_is_interrupted_exit_130(tmp_path: Path) -> None:
     assert child.returncode == 130
     assert (seen + rest).decode().rstrip().endswith("Interrupted.")
     assert b"Traceback" not in seen + rest
+
+
+NOBODY = "65534"
+
+
+def _nobody_prefix() -> list[str] | None:
+    """How to run a command as an unprivileged user here (root with setpriv), else None."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return None
+    prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "pass"], capture_output=True, check=False
+    )
+    return prefix if probe.returncode == 0 else None
+
+
+NOBODY_PREFIX = _nobody_prefix()
+as_root_only = pytest.mark.skipif(
+    NOBODY_PREFIX is None, reason="needs root and setpriv to run as an unprivileged user"
+)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A world-readable directory outside pytest's private (0700) temp tree."""
+    directory = Path(tempfile.mkdtemp(prefix="byods-shared-"))
+    directory.chmod(0o1777)  # like /tmp: anyone may create, only owners may replace
+    yield directory
+    shutil.rmtree(directory)
+
+
+def _as_nobody(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    assert NOBODY_PREFIX is not None
+    return subprocess.run(
+        [*NOBODY_PREFIX, sys.executable, "-m", "byods_manager", *args],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@as_root_only
+def test_config_out_owned_by_another_user_in_a_shared_dir(shared_dir: Path) -> None:
+    theirs = shared_dir / "token-config.json"
+    theirs.write_text("{}")
+    done = _as_nobody(["sandbox", "--config-out", str(theirs), "--json"], shared_dir)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"Error: cannot use {theirs}: Operation not permitted "
+        "(it belongs to another user, uid 0); choose another path\n"
+    )
+    assert theirs.read_text() == "{}"
+
+
+@as_root_only
+@pytest.mark.parametrize(("home", "state"), [(None, "/nonexistent"), ("/proc", "/proc/.local")])
+def test_unusable_home_as_an_unprivileged_user(
+    shared_dir: Path, tokens_config: Callable[..., Path], home: str | None, state: str
+) -> None:
+    config = shared_dir / "config.json"
+    config.write_text(tokens_config().read_text())
+    config.chmod(0o644)
+    env = {} if home is None else {"HOME": home}
+    args = ["--config", str(config), "--base-url", "http://127.0.0.1:9/v1", "token", "refresh"]
+    done = _as_nobody(args, shared_dir, **env)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    error = done.stderr.splitlines()[-1]
+    assert error.startswith(f"Error: cannot use {state}")
+    assert "set BYODS_TOKEN_STORE (and BYODS_AUDIT_LOG) to a writable path" in error

@@ -40,7 +40,9 @@ def _where_hint(path: Path) -> str:
 
 def describe_os_error(exc: OSError) -> str:
     """``cannot write /x/y: Permission denied; <what to do>``."""
-    filename = exc.filename if isinstance(exc.filename, (str, os.PathLike)) else None
+    # A failed rename names the temporary file first and the real target second.
+    named = exc.filename2 if exc.filename2 is not None else exc.filename
+    filename = named if isinstance(named, (str, os.PathLike)) else None
     reason = exc.strerror or str(exc)
     if filename is None:
         if exc.errno == errno.ENOSPC:
