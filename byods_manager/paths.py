@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 APP_NAME = "byods-manager"
@@ -10,20 +11,41 @@ CONFIG_FILENAME = "token-config.json"
 DEFAULT_BASE_URL = "https://webexapis.com/v1"
 
 
+def _xdg_dir(variable: str, default: str) -> Path | None:
+    """On Linux, the XDG base directory rule itself (what platformdirs applies there):
+    ``$XDG_..._HOME`` when it is an absolute path, else ``~/<default>``. Importing
+    platformdirs costs a no-network command (`byods token status`) several percent of
+    its start-up, as it pulls in tempfile and shutil; elsewhere it is used (None)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    value = os.environ.get(variable, "").strip()
+    base = Path(value) if value and os.path.isabs(value) else Path.home() / default
+    return base / APP_NAME
+
+
 def state_dir() -> Path:
     """Audit log and token store live here."""
+    fast = _xdg_dir("XDG_STATE_HOME", ".local/state")
+    if fast is not None:
+        return fast
     import platformdirs
 
     return Path(platformdirs.user_state_dir(APP_NAME))
 
 
 def cache_dir() -> Path:
+    fast = _xdg_dir("XDG_CACHE_HOME", ".cache")
+    if fast is not None:
+        return fast
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
 def config_dir() -> Path:
+    fast = _xdg_dir("XDG_CONFIG_HOME", ".config")
+    if fast is not None:
+        return fast
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME))

@@ -68,22 +68,28 @@ def cli(
     )
 
 
+# Each command module (in byods_manager.cli) and the top-level commands its
+# register(group) adds. A module is imported only when one of its commands runs, or when
+# help lists them all, so `byods token status` does not pay for the others.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "datasources": ("list", "show", "register", "update", "extend", "disable", "enable", "delete"),
+    "schemas": ("schemas",),
+    "token_cmd": ("token",),
+    "auth_cmd": ("auth",),
+    "sandbox_cmd": ("sandbox",),
+    "completion_cmd": ("completion",),
+}
+
+
 def _register_commands() -> None:
-    from . import auth_cmd, completion_cmd, datasources, sandbox_cmd, schemas, token_cmd
-
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, completion_cmd):
-        module.register(cli)
-
-
-def _add_examples() -> None:
-    """Runs after every command is registered (see cli/examples.py)."""
     from .examples import add_examples
 
-    add_examples(cli)
+    for module, names in COMMAND_MODULES.items():
+        cli.add_command_module(module, *names)
+    add_examples(cli)  # the group's own; each command's come with its module
 
 
 _register_commands()
-_add_examples()
 
 
 def main(argv: list[str] | None = None) -> None:

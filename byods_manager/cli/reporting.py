@@ -44,7 +44,42 @@ class ReportsErrors(click.Command):
 
 
 class ReportingGroup(ReportsErrors, click.Group):
-    """The `byods` group: also accepts its own options after the command name."""
+    """The `byods` group: also accepts its own options after the command name, and
+    imports a command's module only when that command is needed (start-up cost)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Top-level command name -> the module (in byods_manager.cli) whose
+        # register(group) adds it; see add_command_module.
+        self.command_modules: dict[str, str] = {}
+
+    def add_command_module(self, module: str, *names: str) -> None:
+        """Declare that ``byods_manager.cli.<module>.register(group)`` adds ``names``."""
+        for name in names:
+            self.command_modules[name] = module
+
+    def load_command_module(self, module: str) -> None:
+        import importlib
+
+        from .examples import add_examples
+
+        for name in [name for name, owner in self.command_modules.items() if owner == module]:
+            del self.command_modules[name]
+        before = set(self.commands)
+        importlib.import_module(f"{__package__}.{module}").register(self)
+        for name in sorted(set(self.commands) - before):
+            add_examples(self.commands[name], name)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = self.command_modules.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            self.load_command_module(module)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in sorted(set(self.command_modules.values())):
+            self.load_command_module(module)
+        return super().list_commands(ctx)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
