@@ -11,6 +11,7 @@ import os
 from typing import Protocol, runtime_checkable
 
 from .errors import AuthRequiredError
+from .secrets import remember_secret
 
 ENV_ACCESS_TOKEN = "WEBEX_SERVICE_APP_ACCESS_TOKEN"
 
@@ -37,6 +38,7 @@ class StaticTokenProvider:
         if not token.strip():
             raise AuthRequiredError(f"{source} is set but empty.")
         self._token = token.strip()
+        remember_secret(self._token)
         self.source = source
 
     def get_token(self) -> str:
@@ -50,8 +52,14 @@ class StaticTokenProvider:
         )
 
 
+def environment_token() -> str | None:
+    """``$WEBEX_SERVICE_APP_ACCESS_TOKEN``; set but empty (or blank) counts as unset."""
+    token = os.environ.get(ENV_ACCESS_TOKEN, "").strip()
+    return token or None
+
+
 def provider_from_environment() -> StaticTokenProvider | None:
-    token = os.environ.get(ENV_ACCESS_TOKEN)
+    token = environment_token()
     if token is None:
         return None
     return StaticTokenProvider(token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,16 @@ from typing import Any
 from .errors import ByodsError, ConfigError
 
 SECRET_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 DEFAULT_LOCK_TIMEOUT = 30.0
 
 
 def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE) -> None:
     """Replace ``path`` with ``text``: temp file in the same directory, fsync, rename."""
+    import tempfile
+
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(target.parent)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, mode)
@@ -37,14 +39,32 @@ def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE)
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
+
+
+def ensure_private_dir(directory: Path | str) -> None:
+    """Create ``directory`` and any missing parents with mode 0700 (existing ones are left
+    as they are: they may be shared, like ``~/.local``)."""
+    target = Path(directory)
+    missing: list[Path] = []
+    while not target.exists():
+        missing.append(target)
+        if target.parent == target:
+            break
+        target = target.parent
+    for created in reversed(missing):
+        try:
+            os.mkdir(created, PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(created, PRIVATE_DIR_MODE)  # whatever the umask took away or left
 
 
 def atomic_write_json(path: Path | str, data: Any, mode: int = SECRET_FILE_MODE) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n", mode)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the rename itself durable (best effort; not every platform allows it)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -64,7 +84,7 @@ def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
     import filelock
 
     lock_path = Path(str(path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(lock_path.parent)
     lock = filelock.FileLock(str(lock_path), timeout=timeout, mode=SECRET_FILE_MODE)
     try:
         lock.acquire()
@@ -80,18 +100,35 @@ def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
         lock.release()
 
 
-def read_json(path: Path | str, what: str = "file") -> Any:
-    """Load JSON, turning every failure into a one-line ConfigError naming the file."""
+def read_bytes(path: Path | str, what: str = "file") -> bytes:
+    """A file's bytes, or a one-line ConfigError naming the file."""
     target = Path(path)
     try:
-        text = target.read_text(encoding="utf-8")
+        return target.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {target}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {what} {target}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {what} {target}: {exc.strerror or exc}") from None
+
+
+def parse_json(content: bytes, path: Path | str, what: str = "file") -> Any:
+    """Decode UTF-8 JSON, turning every failure into a one-line ConfigError naming the file."""
+    target = Path(path)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{what} {target} is not UTF-8 text (byte {exc.start}); "
+            "re-save it as UTF-8 JSON, or move it aside"
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{what} {target} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
+
+
+def read_json(path: Path | str, what: str = "file") -> Any:
+    """Load JSON, turning every failure into a one-line ConfigError naming the file."""
+    return parse_json(read_bytes(path, what), path, what)

@@ -67,8 +67,9 @@ def copy_command(source: str, target: str, force: bool, as_json: bool) -> None:
     """Copy tokens and sections (e.g. the org registry) between stores, without a refresh.
 
     \b
-    byods store copy --from ~/.local/state/byods-manager/tokens.json \\
-                     --to postgresql://byods@db.example.com/byods
+    Example:
+      byods store copy --from ~/.local/state/byods-manager/tokens.json \\
+          --to postgresql://byods@db.example.com/byods
     """
     from ..stores.operations import copy_state
     from ..stores.select import store_location

@@ -5,15 +5,16 @@ The token manager is imported inside the commands so that `byods --help` stays f
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from ..auth import ENV_ACCESS_TOKEN
+from ..auth import ENV_ACCESS_TOKEN, environment_token
+from ..secrets import scrub_text
 from .context import AppContext, pass_app
-from .render import json_option, print_json
+from .fleet_cmds import all_orgs_option
+from .render import json_option, moment, print_json
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ def token_group() -> None:
     "token, and the Applications API with the token-manager token (this mints and saves a "
     "new service-app token pair).",
 )
+@all_orgs_option
 @pass_app
-def status_command(app: AppContext, as_json: bool, check: bool) -> None:
+def status_command(app: AppContext, as_json: bool, check: bool, all_orgs: bool) -> None:
     """Show each refresh tier's credential: present or missing, prefix, expiry.
 
     \b
@@ -52,7 +54,12 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
     """
     from ..tokens.manager import TokenManager
 
-    env_token = os.environ.get(ENV_ACCESS_TOKEN)
+    if all_orgs:
+        from .fleet_cmds import token_status_all
+
+        token_status_all(app, as_json)
+        return
+    env_token = environment_token()
     if env_token and not app.config_path.exists():
         _env_only_status(env_token, app, as_json)
         return
@@ -63,17 +70,19 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
     checks: list[CheckResult] = manager.check() if check else []
     if as_json:
         payload = status.to_dict()
+        payload.update(_environment_fields(app))
         if check:
             payload["checks"] = [result.to_dict() for result in checks]
         print_json(payload)
     else:
+        click.echo(f"Environment: {app.describe_environment()}")
         click.echo(_render_status(status))
         if check:
             click.echo("")
             click.echo("Checks:")
             for result in checks:
                 mark = "ok  " if result.ok else "FAIL"
-                detail = result.detail.replace("\n", "\n        ")
+                detail = scrub_text(result.detail).replace("\n", "\n        ")
                 click.echo(f"  {mark} {result.name}\n        {detail}")
     failed = [result.exit_code or 1 for result in checks if not result.ok]
     if failed:
@@ -90,18 +99,22 @@ def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
                 "envTokenBypass": True,
                 "envTokenPrefix": redact(env_token),
                 "tiers": [],
+                **_environment_fields(app),
             }
         )
         return
+    click.echo(f"Environment: {app.describe_environment()}")
     click.echo(
         f"Using {ENV_ACCESS_TOKEN} ({redact(env_token)}): the token manager is bypassed and "
         f"cannot refresh it. No token-manager config at {app.config_path}."
     )
 
 
+def _environment_fields(app: AppContext) -> dict[str, str]:
+    return {"environment": app.environment.name, "baseUrl": app.base_url}
+
+
 def _render_status(status: TokenStatus) -> str:
-    from ..tokens.status import relative
-    from ..tokens.tiers import iso
 
     lines = [
         f"Config:  {status.config_path}"
@@ -113,10 +126,10 @@ def _render_status(status: TokenStatus) -> str:
     for tier in status.tiers:
         lines.append(f"Tier {tier.tier} - {tier.credential}: " + _presence(tier))
         if tier.expires_at is not None:
-            lines.append(f"    expires {relative(tier.expires_at)} ({iso(tier.expires_at)})")
+            lines.append(f"    expires {moment(tier.expires_at)}")
         if tier.refresh_expires_at is not None:
             when = tier.refresh_expires_at
-            lines.append(f"    refresh token expires {relative(when)} ({iso(when)})")
+            lines.append(f"    refresh token expires {moment(when)}")
         if tier.note:
             lines.append(f"    {tier.note}")
         lines.extend(f"    WARNING: {warning}" for warning in tier.warnings)
@@ -135,25 +148,29 @@ def _presence(tier: TierStatus) -> str:
 @token_group.command("refresh")
 @click.option("--force", is_flag=True, help="Refresh even if the stored token is still valid.")
 @json_option
+@all_orgs_option
 @pass_app
-def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
+def refresh_command(app: AppContext, force: bool, as_json: bool, all_orgs: bool) -> None:
     """Refresh the service-app access token now and report which tier succeeded.
 
     Without --force a still-valid token is kept (on a terminal you are asked first).
     Exits 3 when every tier failed and a person must re-authorize (`byods auth setup`).
     """
     from ..tokens.manager import TokenManager
-    from ..tokens.status import relative
-    from ..tokens.tiers import iso
 
-    if os.environ.get(ENV_ACCESS_TOKEN):
+    if all_orgs:
+        from .fleet_cmds import token_refresh_all
+
+        token_refresh_all(app, force, as_json)
+        return
+    if environment_token():
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()
     ask = not force and not as_json and stdin_is_interactive()
     stored = manager.usable_entry() if ask else None
     if stored is not None:
         expires = stored.expires_at
-        when = f" (expires {relative(expires)})" if expires else ""
+        when = f" (expires {moment(expires)})" if expires else ""
         force = click.confirm(
             f"The stored access token is still valid{when}. Refresh it anyway?",
             default=False,
@@ -165,19 +182,14 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
         return
     if not outcome.refreshed:
         click.echo(
-            f"The stored access token is still valid (expires {relative(outcome.expires_at)}, "
-            f"{iso(outcome.expires_at) or 'unknown'}); kept it. Use --force to refresh anyway."
+            f"The stored access token is still valid (expires {moment(outcome.expires_at)}); "
+            "kept it. Use --force to refresh anyway."
         )
         return
     click.echo(f"Refreshed via tier {outcome.tier} ({outcome.tier_name}).")
-    click.echo(
-        f"New access token expires {relative(outcome.expires_at)} ({iso(outcome.expires_at)})."
-    )
+    click.echo(f"New access token expires {moment(outcome.expires_at)}.")
     if outcome.refresh_expires_at is not None:
-        click.echo(
-            f"Refresh token expires {relative(outcome.refresh_expires_at)} "
-            f"({iso(outcome.refresh_expires_at)})."
-        )
+        click.echo(f"Refresh token expires {moment(outcome.refresh_expires_at)}.")
 
 
 def register(group: click.Group) -> None:

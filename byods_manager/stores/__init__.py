@@ -1,5 +1,30 @@
-"""Persisted state behind one interface: the token document, named JSON sections (e.g. the
-org registry) and keepalive leases. ``file`` is the default; ``postgres`` is shared by hosts.
+"""Persistence behind the token manager and the fleet: the token document, named JSON
+sections, keepalive leases and the org registry, on a file (the default, one host) or on
+PostgreSQL (shared by several hosts).
 
-Open one with :func:`byods_manager.stores.select.open_store`.
+Open a store with :func:`byods_manager.stores.select.open_store`; its interface is
+:class:`byods_manager.stores.base.StateStore`. The org registry lives inside the token
+document (see :mod:`.file`), so it works unchanged on either backend.
 """
+
+from __future__ import annotations
+
+from .orgs import (
+    ACTIVE,
+    DEAUTHORIZED,
+    SOURCE_CONFIG,
+    SOURCE_ORGS_ADD,
+    SOURCE_WEBHOOK,
+    OrgRecord,
+    OrgRegistryStore,
+)
+
+__all__ = [
+    "ACTIVE",
+    "DEAUTHORIZED",
+    "SOURCE_CONFIG",
+    "SOURCE_ORGS_ADD",
+    "SOURCE_WEBHOOK",
+    "OrgRecord",
+    "OrgRegistryStore",
+]

@@ -46,6 +46,12 @@ class StateStore(Protocol):
 
     def locked(self) -> AbstractContextManager[StoreData]: ...
 
+    def reserve(self) -> None:
+        """Inside :meth:`locked`, before a refresh token is spent: prove the next save can
+        succeed, or raise (nothing was sent)."""
+
+    def release_reservation(self) -> None: ...
+
     # -- sections ----------------------------------------------------------------------
 
     def read_section(self, name: str) -> dict[str, Any]:

@@ -1,122 +1,75 @@
-"""The file backend: today's token file, plus sections and leases kept in the same JSON
-document (keys ``sections`` and ``leases``) under the same cross-process file lock.
+"""The org registry inside the token file: a top-level ``orgs`` section of ``tokens.json``.
 
-It serves the processes of one machine; hosts that share state use the PostgreSQL backend.
+``{"orgs": {"<orgId>": {"name", "status", "source", "addedAt"}}}`` sits next to
+``serviceApps`` and ``integrations``, so it shares their lock, atomic writes and 0600 mode.
+The token store keeps unknown top-level sections untouched, so older versions of the tool
+preserve the registry.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import time
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..tokens.store import STORE_VERSION, StoreData, TokenStore
-from . import leases as lease_rules
-from .base import summarize
-from .leases import Lease
+from ..tokens.store import StoreData
+from .orgs import OrgRecord
 
-SECTIONS_KEY = "sections"
-LEASES_KEY = "leases"
+if TYPE_CHECKING:
+    from .base import StateStore
+
+SECTION = "orgs"
 
 
-class FileStore(TokenStore):
-    """A :class:`TokenStore` that also implements the rest of the store interface."""
+class FileOrgRegistry:
+    """:class:`~byods_manager.stores.OrgRegistryStore` inside the token document of any
+    store backend (the file, or PostgreSQL where it shares the document's lock)."""
 
-    @property
-    def location(self) -> str:
-        return str(self.path)
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
 
-    @property
-    def backend(self) -> str:
-        return "file"
+    def load_orgs(self) -> list[OrgRecord]:
+        return _records(self.store.load())
 
-    # -- sections ----------------------------------------------------------------------
+    def save_org(self, record: OrgRecord) -> None:
+        with self.store.locked() as data:
+            _section(data)[record.org_id] = record.to_json()
+            self.store.save(data)
 
-    def read_section(self, name: str) -> dict[str, Any]:
-        section = _mapping(self.load().extra, SECTIONS_KEY).get(name)
-        return copy.deepcopy(section) if isinstance(section, dict) else {}
+    def remove_org(self, org_id: str, drop_tokens_key: str | None = None) -> bool:
+        with self.store.locked() as data:
+            section = _section(data)
+            if org_id not in section:
+                return False
+            del section[org_id]
+            if drop_tokens_key is not None:
+                data.service_apps.pop(drop_tokens_key, None)
+            self.store.save(data)
+            return True
 
-    @contextlib.contextmanager
-    def update_section(self, name: str) -> Iterator[dict[str, Any]]:
-        with self.locked() as data:
-            sections = _mapping(data.extra, SECTIONS_KEY)
-            current = sections.get(name)
-            section: dict[str, Any] = current if isinstance(current, dict) else {}
-            yield section
-            sections[name] = section
-            data.extra[SECTIONS_KEY] = sections
-            self.save(data)
-
-    # -- leases ------------------------------------------------------------------------
-
-    def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
-        return self._change_leases(
-            lambda table, now: lease_rules.acquire(table, name, owner, ttl_seconds, now)
-        )
-
-    def renew_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
-        return self._change_leases(
-            lambda table, now: lease_rules.renew(table, name, owner, ttl_seconds, now)
-        )
-
-    def release_lease(self, name: str, owner: str) -> bool:
-        return self._change_leases(lambda table, _now: lease_rules.release(table, name, owner))
-
-    def leases(self) -> list[Lease]:
-        return lease_rules.listed(_mapping(self.load().extra, LEASES_KEY))
-
-    def _change_leases(self, change: Any) -> bool:
-        with self.locked() as data:
-            table = _mapping(data.extra, LEASES_KEY)
-            changed = bool(change(table, time.time()))
-            if changed:
-                data.extra[LEASES_KEY] = table
-                self.save(data)
-            return changed
-
-    # -- administration ----------------------------------------------------------------
-
-    def migrate(self) -> tuple[int, int]:
-        """Nothing to do: the file carries its format version and is read as it is."""
-        return STORE_VERSION, STORE_VERSION
-
-    def status(self) -> dict[str, Any]:
-        data = self.load()
-        now = time.time()
-        return {
-            "backend": self.backend,
-            "location": self.location,
-            "exists": self.path.exists(),
-            "schemaVersion": STORE_VERSION,
-            **summarize(data),
-            "sections": {
-                name: len(value) if isinstance(value, dict) else 0
-                for name, value in sorted(_mapping(data.extra, SECTIONS_KEY).items())
-            },
-            "leases": [lease.to_dict(now) for lease in self.leases()],
-        }
-
-    def export_state(self) -> dict[str, Any]:
-        document = self.load().to_json()
-        sections = document.pop(SECTIONS_KEY, None)
-        document.pop(LEASES_KEY, None)
-        return {"tokens": document, "sections": sections if isinstance(sections, dict) else {}}
-
-    def import_state(self, state: dict[str, Any]) -> None:
-        incoming = StoreData.from_json(state["tokens"])
-        with self.locked() as data:
-            leases = data.extra.get(LEASES_KEY)
-            incoming.extra[SECTIONS_KEY] = dict(state.get("sections") or {})
-            if leases:
-                incoming.extra[LEASES_KEY] = leases
-            self.save(incoming)
-
-    def close(self) -> None:
-        """Nothing held open between calls."""
+    def set_status(self, org_id: str, status: str, drop_tokens_key: str | None = None) -> bool:
+        with self.store.locked() as data:
+            section = _section(data)
+            if org_id not in section:
+                return False
+            record = OrgRecord.from_json(org_id, section[org_id])
+            record.status = status
+            section[org_id] = record.to_json()
+            if drop_tokens_key is not None:
+                data.service_apps.pop(drop_tokens_key, None)
+            self.store.save(data)
+            return True
 
 
-def _mapping(extra: dict[str, Any], key: str) -> dict[str, Any]:
-    value = extra.get(key)
-    return value if isinstance(value, dict) else {}
+def _section(data: StoreData) -> dict[str, Any]:
+    """The section as a fresh dict (loaded copies share nested objects with the cache)."""
+    current = data.extra.get(SECTION)
+    section = dict(current) if isinstance(current, dict) else {}
+    data.extra[SECTION] = section
+    return section
+
+
+def _records(data: StoreData) -> list[OrgRecord]:
+    section = data.extra.get(SECTION)
+    if not isinstance(section, dict):
+        return []
+    records = [OrgRecord.from_json(str(k), v) for k, v in section.items()]
+    return sorted(records, key=lambda r: (r.added_at, r.org_id))

@@ -56,8 +56,10 @@ class PostgresStore:
         *,
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self._url = url
+        self.warn = warn or (lambda message: None)
         self.lock_timeout = lock_timeout
         self.connect_timeout = connect_timeout
         self._guard = threading.RLock()
@@ -202,10 +204,44 @@ class PostgresStore:
         return _copy(data)
 
     def save(self, data: StoreData) -> None:
-        """Commit the document now (durable before this returns)."""
+        """Commit the document now (durable before this returns).
+
+        If the lock's connection broke (the server restarted, the network dropped) the
+        save is tried once more on a new connection: tokens Webex just issued are worth
+        keeping even though the lock is gone (another host then sees a newer pair).
+        """
         body = _jsonb(data.to_json())
-        self._run(lambda conn: conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, body)))
+
+        def write(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, body))
+
+        try:
+            self._run(write)
+        except StoreUnavailableError as exc:
+            if getattr(self._holder, "conn", None) is None:
+                raise
+            self.warn(f"{exc}; saving the new tokens on a new connection")
+            conn = self._connect()
+            try:
+                write(conn)
+            except _driver().Error as again:
+                raise self._unavailable(again) from None
+            finally:
+                conn.close()
         self._cache = None
+
+    def reserve(self) -> None:
+        """Before a refresh token is spent: the lock's connection is alive and may write
+        (a read-only standby is refused here, before anything is sent)."""
+        row = self._run(lambda conn: conn.execute(sql.READ_ONLY).fetchone())
+        if row is not None and row[0] == "on":
+            raise StoreUnavailableError(
+                f"the PostgreSQL store {self.location} is read-only (a standby?); nothing was "
+                "refreshed and the stored refresh token was not spent"
+            )
+
+    def release_reservation(self) -> None:
+        """Nothing is set aside on the server."""
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[StoreData]:

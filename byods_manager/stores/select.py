@@ -38,15 +38,16 @@ def _normalize(text: str) -> str:
     return text if is_postgres_url(text) else str(Path(text).expanduser())
 
 
-def open_store(location: str) -> StateStore:
-    """The store at ``location`` (nothing is connected or read yet)."""
+def open_store(location: str, warn: Callable[[str], None] | None = None) -> StateStore:
+    """The store at ``location`` (nothing is connected or read yet); ``warn`` receives
+    notes such as a save being retried."""
     if is_postgres_url(location):
         from .postgres import PostgresStore
 
-        return PostgresStore(location)
-    from .file import FileStore
+        return PostgresStore(location, warn=warn)
+    from .file_store import FileStore
 
-    return FileStore(Path(location))
+    return FileStore(Path(location), warn=warn)
 
 
 def configured_store(

@@ -69,6 +69,7 @@ PREPARE_LOCK_SESSION = """SELECT set_config('lock_timeout', %s, false),
     set_config('tcp_keepalives_interval', '10', false),
     set_config('tcp_keepalives_count', '3', false)"""
 LOCK_TOKENS = "SELECT pg_advisory_lock(%s)"
+READ_ONLY = "SELECT current_setting('transaction_read_only')"
 UNLOCK_TOKENS = "SELECT pg_advisory_unlock(%s)"
 # The body only when the revision differs from the one the caller has parsed already.
 LOAD_DOCUMENT = """SELECT revision, CASE WHEN revision = %s THEN NULL ELSE body END

@@ -9,6 +9,7 @@ routine refreshes; rotated tokens live in the token store.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..fileio import read_json
+from ..fileio import parse_json, read_bytes
 from ..stores.urls import is_postgres_url
 from . import config_keys
 
@@ -30,7 +31,7 @@ _OPTIONAL_STRING = {"type": ["string", "null"]}
 
 _SERVICE_APP_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["appId", "clientId", "clientSecret", "targetOrgId"],
+    "required": ["clientId", "clientSecret", "targetOrgId"],
     "properties": {
         "appId": _STRING,
         "clientId": _STRING,
@@ -105,8 +106,11 @@ FILE_SCHEMA: dict[str, Any] = {
 
 # What to tell the user when a key is missing or wrong, by the key's name.
 _HINTS = {
-    "serviceApp": "add a serviceApp object with appId, clientId, clientSecret, targetOrgId",
-    "appId": "the service app's ID from developer.webex.com > My Webex Apps",
+    "serviceApp": "add a serviceApp object with clientId, clientSecret, targetOrgId",
+    "appId": (
+        "the service app's ID from developer.webex.com > My Webex Apps "
+        "(optional: derived from clientId when omitted)"
+    ),
     "clientId": "the client ID shown with the app on developer.webex.com",
     "clientSecret": "the client secret shown once when the app was created (regenerate if lost)",
     "targetOrgId": "the ID of the customer org whose full admin authorized the service app",
@@ -166,6 +170,19 @@ class ProfileConfig:
     token_store: Path | None = None
     token_store_url: str | None = None  # a postgresql:// tokenStore (then token_store is None)
     refresh_threshold_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        from ..secrets import remember_secret
+
+        service, manager = self.service_app, self.token_manager
+        remember_secret(
+            service.client_secret,
+            service.seed_access_token,
+            service.seed_refresh_token,
+            manager.personal_access_token,
+            manager.oauth_client_secret,
+            manager.oauth_refresh_token,
+        )
 
 
 def _json_path(parts: Iterable[Any]) -> str:
@@ -264,12 +281,23 @@ def parse_config(
     raw: Any, path: Path, profile: str | None = None, warn: Warn | None = None
 ) -> ProfileConfig:
     """Validate an already-loaded config document and pick out one profile."""
-    warn = warn or (lambda message: None)
+    config, warnings = _parse(raw, path, profile, None)
+    for message in warnings:
+        (warn or (lambda message: None))(message)
+    return config
+
+
+def _parse(
+    raw: Any, path: Path, profile: str | None, known_warnings: list[str] | None
+) -> tuple[ProfileConfig, list[str]]:
+    """The profile and the warnings to show; ``known_warnings`` (from the validation
+    cache) means this exact document already validated, so jsonschema is skipped."""
     if not isinstance(raw, dict):
         raise ConfigError(f"config {path}: $: must be a JSON object; hint: {_GENERIC_HINT}")
     problems: list[str] = []
     unknown: list[str] = []
-    if config_keys.is_multi_profile(raw):
+    validate = known_warnings is None
+    if validate and config_keys.is_multi_profile(raw):
         problems, unknown = _schema_problems(raw, FILE_SCHEMA, ())
         if problems:
             _raise(path, problems)
@@ -278,18 +306,18 @@ def parse_config(
         name: config_keys.lookup(selected, paths)
         for name, paths in config_keys.TOKEN_MANAGER_FIELDS.items()
     }
-    more_problems, more_unknown = _schema_problems(selected, PROFILE_SCHEMA, prefix)
-    problems += more_problems + _integration_problems(manager_found, prefix)
-    unknown += more_unknown
-    if problems:
-        _raise(path, problems)
-    for message in unknown:
-        warn(f"{path}: {message}")
+    if validate:
+        more_problems, more_unknown = _schema_problems(selected, PROFILE_SCHEMA, prefix)
+        problems += more_problems + _integration_problems(manager_found, prefix)
+        unknown += more_unknown
+        if problems:
+            _raise(path, problems)
+    warnings = [f"{path}: {message}" for message in unknown] if validate else known_warnings
 
     service = selected["serviceApp"]
     fields = config_keys.SERVICE_APP_FIELDS
     service_app = ServiceAppCredentials(
-        app_id=service["appId"].strip(),
+        app_id=_app_id(service),
         client_id=service["clientId"].strip(),
         client_secret=service["clientSecret"].strip(),
         target_org_id=service["targetOrgId"].strip(),
@@ -312,7 +340,7 @@ def parse_config(
         if not token_store.is_absolute():
             token_store = path.parent / token_store
     threshold = selected.get("refreshThresholdMinutes")
-    return ProfileConfig(
+    config = ProfileConfig(
         path=path,
         profile=prefix[1] if prefix else None,
         service_app=service_app,
@@ -321,6 +349,17 @@ def parse_config(
         token_store_url=token_store_url,
         refresh_threshold_seconds=float(threshold) * 60 if threshold is not None else None,
     )
+    return config, list(warnings or [])
+
+
+def _app_id(service: dict[str, Any]) -> str:
+    """The configured appId, else the one Webex derives from the client id."""
+    from ..webex_ids import app_id_for_client
+
+    configured = service.get("appId")
+    if isinstance(configured, str) and configured.strip():
+        return configured.strip()
+    return app_id_for_client(service["clientId"])
 
 
 def _raise(path: Path, problems: list[str]) -> None:
@@ -339,6 +378,18 @@ def load_config(
             f"config not found: {target}. Create it (see TOKEN_MANAGEMENT.md), run "
             "`byods auth setup`, or set WEBEX_SERVICE_APP_ACCESS_TOKEN."
         )
-    raw = read_json(target, what="config")
-    _warn_if_exposed(target, warn or (lambda message: None))
-    return parse_config(raw, target, profile, warn)
+    from . import config_cache
+
+    warn = warn or (lambda message: None)
+    content = read_bytes(target, what="config")
+    raw = parse_json(content, target, what="config")
+    _warn_if_exposed(target, warn)
+    rules = json.dumps([PROFILE_SCHEMA, FILE_SCHEMA, _HINTS], sort_keys=True)
+    key = config_cache.cache_key(target, profile, content, rules)
+    known = config_cache.known_warnings(key)
+    config, warnings = _parse(raw, target, profile, known)
+    if known is None:
+        config_cache.remember(key, warnings)
+    for message in warnings:
+        warn(message)
+    return config

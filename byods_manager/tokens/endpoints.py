@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ByodsError
+from ..secrets import remember_secret
 
 if TYPE_CHECKING:
     from ..http import HttpClient
@@ -27,14 +28,19 @@ class TokenResponse:
     refresh_token: str | None = field(default=None, repr=False)
     refresh_expires_at: float | None = None
     token_type: str = "Bearer"
+    # The API base URL that issued the grant: stored tokens are only ever sent back there.
+    base_url: str | None = None
 
     @classmethod
-    def from_payload(cls, payload: Any, received_at: float | None = None) -> TokenResponse:
+    def from_payload(
+        cls, payload: Any, received_at: float | None = None, base_url: str | None = None
+    ) -> TokenResponse:
         if not isinstance(payload, dict):
             raise ByodsError("the token endpoint answered without a JSON object")
         access = payload.get("access_token")
         if not isinstance(access, str) or not access:
             raise ByodsError("the token endpoint answered without an access_token")
+        remember_secret(access, payload.get("refresh_token"))
         now = time.time() if received_at is None else received_at
         expires_in = _seconds(payload.get("expires_in"), "expires_in")
         refresh = payload.get("refresh_token")
@@ -49,6 +55,7 @@ class TokenResponse:
                 else None
             ),
             token_type=str(payload.get("token_type") or "Bearer"),
+            base_url=base_url,
         )
 
 
@@ -64,7 +71,7 @@ def _seconds(value: Any, name: str) -> float:
 def _access_token_grant(http: HttpClient, form: dict[str, str]) -> TokenResponse:
     """``POST {base}/access_token``, form-encoded, with no Authorization header."""
     response = http.request("POST", "/access_token", form=form, authenticated=False)
-    return TokenResponse.from_payload(response.data)
+    return TokenResponse.from_payload(response.data, base_url=http.base_url)
 
 
 def refresh_grant(
@@ -83,19 +90,25 @@ def refresh_grant(
 
 
 def authorization_code_grant(
-    http: HttpClient, *, client_id: str, client_secret: str, code: str, redirect_uri: str
+    http: HttpClient,
+    *,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str | None = None,
 ) -> TokenResponse:
-    """``grant_type=authorization_code``."""
-    return _access_token_grant(
-        http,
-        {
-            "grant_type": "authorization_code",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "code": code,
-            "redirect_uri": redirect_uri,
-        },
-    )
+    """``grant_type=authorization_code`` (with the PKCE ``code_verifier`` when given)."""
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "code": code,
+        "redirect_uri": redirect_uri,
+    }
+    if code_verifier is not None:
+        form["code_verifier"] = code_verifier
+    return _access_token_grant(http, form)
 
 
 def mint_service_app_token(
@@ -114,7 +127,7 @@ def mint_service_app_token(
         json={"clientId": client_id, "clientSecret": client_secret, "targetOrgId": target_org_id},
         bearer=bearer,
     )
-    return TokenResponse.from_payload(response.data)
+    return TokenResponse.from_payload(response.data, base_url=http.base_url)
 
 
 def authorize_url(
@@ -124,16 +137,18 @@ def authorize_url(
     redirect_uri: str,
     state: str,
     scope: str = APPLICATIONS_TOKEN_SCOPE,
+    code_challenge: str | None = None,
 ) -> str:
-    """The browser URL that starts the authorization-code flow (``{base}/authorize``)."""
-    query = urllib.parse.urlencode(
-        {
-            "client_id": client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "scope": scope,
-            "state": state,
-        },
-        quote_via=urllib.parse.quote,
-    )
+    """The browser URL that starts the authorization-code flow (``{base}/authorize``);
+    ``code_challenge`` is a PKCE S256 challenge."""
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+    }
+    if code_challenge is not None:
+        params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
     return f"{base_url.rstrip('/')}/authorize?{query}"

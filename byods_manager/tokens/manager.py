@@ -8,12 +8,11 @@ calls it on a 401, and the next ``get_token()`` goes through the chain again.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..auth import ENV_ACCESS_TOKEN
+from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
 from ..stores.select import open_store, store_location
 from .config import ProfileConfig, load_config
@@ -29,6 +28,7 @@ from .tiers import (
 )
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..http import HttpClient
     from ..stores.base import StateStore
 
@@ -51,11 +51,13 @@ class TokenManager:
         threshold_seconds: float | None = None,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.config = config
+        self.deadline = deadline
         self.base_url = base_url.rstrip("/")
         self.store = store or open_store(
-            store_location(None, config.token_store_url or config.token_store)
+            store_location(None, config.token_store_url or config.token_store), warn=warn
         )
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
@@ -77,13 +79,21 @@ class TokenManager:
         base_url: str,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
         store: str | None = None,
     ) -> TokenManager:
         """``store`` is a ``--store`` location (path or URL); it wins over the environment
         and the config's ``tokenStore``."""
         config = load_config(config_path, profile, warn=warn)
         location = store_location(store, config.token_store_url or config.token_store)
-        return cls(config, base_url=base_url, store=open_store(location), notify=notify, warn=warn)
+        return cls(
+            config,
+            base_url=base_url,
+            store=open_store(location, warn=warn),
+            notify=notify,
+            warn=warn,
+            deadline=deadline,
+        )
 
     # -- the TokenProvider interface -------------------------------------------------
 
@@ -99,6 +109,7 @@ class TokenManager:
             token = self._usable(data)
             if token is not None:
                 return token
+            self.store.reserve()
             return self._chain.run(data, lambda: self.store.save(data)).token
 
     def invalidate(self, token: str) -> bool:
@@ -127,6 +138,7 @@ class TokenManager:
             token = self._usable(data)
             if token is not None and not force:
                 return RefreshOutcome(0, entry.expires_at, entry.refresh_expires_at, token)
+            self.store.reserve()
             return self._chain.run(data, lambda: self.store.save(data), forced=force)
 
     def is_token_valid(self) -> bool:
@@ -149,7 +161,7 @@ class TokenManager:
             snapshot,
             store_path=self.store.location,
             threshold=self.threshold,
-            env_bypass=bool(os.environ.get(ENV_ACCESS_TOKEN)),
+            env_bypass=environment_token() is not None,
         )
 
     def check(self) -> list[CheckResult]:
@@ -183,6 +195,7 @@ class TokenManager:
             integration = data.integrations.get(client_id)
             if integration is None or not integration.refresh_usable():
                 return None
+            self.store.reserve()
             return self._chain.refresh_integration(data, lambda: self.store.save(data))
 
     def save_minted_tokens(self, response: TokenResponse) -> None:
@@ -220,6 +233,8 @@ class TokenManager:
         entry = data.service_apps.get(self.config.service_app.store_key)
         if entry is None or not entry.access_valid(self.threshold):
             return None
+        if entry.bound_elsewhere(self.base_url):
+            return None
         token = entry.access_token
         if token is None or token in self._rejected:
             return None
@@ -236,7 +251,11 @@ class TokenManager:
             from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
 
             self._token_http = HttpClient(
-                self.base_url, None, retry=TOKEN_ENDPOINT_RETRY, notify=self.notify
+                self.base_url,
+                None,
+                retry=TOKEN_ENDPOINT_RETRY,
+                notify=self.notify,
+                deadline=self.deadline,
             )
         return self._token_http
 
@@ -244,7 +263,7 @@ class TokenManager:
         from ..http import HttpClient
 
         name = "service-app token: GET /dataSources/"
-        http = HttpClient(self.base_url, self, notify=self.notify)
+        http = HttpClient(self.base_url, self, notify=self.notify, deadline=self.deadline)
         try:
             before = self.get_token()
             response = http.request("GET", "/dataSources/")
@@ -266,6 +285,7 @@ class TokenManager:
         try:
             with self.store.locked() as data:
                 self._reconcile_and_save(data)
+                self.store.reserve()
                 outcome = self._chain.run(data, lambda: self.store.save(data), start_tier=2)
         except ByodsError as exc:
             return CheckResult(name, False, str(exc), exc.exit_code)
