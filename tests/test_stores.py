@@ -319,3 +319,68 @@ def test_the_postgres_token_lock_is_reentrant_within_a_thread(pg_url: str) -> No
         state_store.save(outer)
         with state_store.locked() as inner:  # would wait for itself if it were not
             assert inner.service_apps["a@o"].access_token == "acc"
+
+
+# -- what other layers keep in the store -------------------------------------------------
+
+
+def test_the_org_registry_lives_in_the_shared_document_and_survives_token_saves(
+    state_store: StateStore,
+) -> None:
+    from byods_manager.stores.file import FileOrgRegistry
+    from byods_manager.stores.orgs import DEAUTHORIZED, OrgRecord
+
+    registry = FileOrgRegistry(state_store)
+    registry.save_org(OrgRecord("org-b", name="bee", added_at=2.0))
+    registry.save_org(OrgRecord("org-a", name="ay", added_at=1.0))
+    with state_store.locked() as data:  # what a token refresh on another host does
+        data.service_app("app@org-b").set_pair("tok-SECRETX", 9e9, "ref-SECRETX", None, "test")
+        state_store.save(data)
+    other_host = FileOrgRegistry(open_store(_location_of(state_store)))
+    assert [r.org_id for r in other_host.load_orgs()] == ["org-a", "org-b"]
+    assert other_host.set_status("org-b", DEAUTHORIZED, drop_tokens_key="app@org-b")
+    assert "app@org-b" not in state_store.load().service_apps
+    assert state_store.status()["serviceApps"] == {}
+
+
+def test_a_read_only_server_is_refused_before_a_refresh_token_is_spent(
+    pg_url: str,
+    tokens_config: Callable[..., Path],
+    tokens_fake: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from byods_manager.tokens.manager import TokenManager
+    from tests.fixtures_stores import PgStoreRef
+    from tests.fixtures_tokens import FakeWebexTokens, seed_store
+
+    assert isinstance(tokens_fake, FakeWebexTokens)
+    _access, refresh = tokens_fake.new_service_pair()
+    seed_store(PgStoreRef(pg_url), access="old", expires_at=time.time() - 60, refresh=refresh)
+    database = pg_url.split("/")[3].split("?")[0]
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # as on a hot standby
+        conn.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+    monkeypatch.setenv("BYODS_STORE", pg_url)
+    manager = TokenManager.from_config(tokens_config(), base_url=tokens_fake.base_url)
+    with pytest.raises(StoreUnavailableError, match="read-only"):
+        manager.get_token()
+    assert tokens_fake.calls == {}  # the refresh token was not spent
+    assert refresh in tokens_fake.sa_refresh_valid
+    # Any write the server refuses is a one-line store error, never a driver traceback.
+    from byods_manager.tokens.store import StoreData
+
+    with pytest.raises(StoreUnavailableError, match="read-only transaction"):
+        PostgresStore(pg_url).save(StoreData())
+
+
+def test_waiting_for_the_token_lock_gives_up_after_the_lock_timeout(pg_url: str) -> None:
+    from byods_manager.errors import ByodsError
+    from byods_manager.stores import sql
+
+    PostgresStore(pg_url).migrate()
+    with psycopg.connect(pg_url, autocommit=True) as other_host:
+        other_host.execute(sql.LOCK_TOKENS, (sql.TOKENS_LOCK_KEY,))
+        waiting = PostgresStore(pg_url, lock_timeout=0.3)
+        with pytest.raises(ByodsError, match="waiting for the token lock"), waiting.locked():
+            pass
+    with PostgresStore(pg_url, lock_timeout=5).locked() as data:  # released with its session
+        assert data.service_apps == {}

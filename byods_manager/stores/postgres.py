@@ -123,7 +123,7 @@ class PostgresStore:
         if held is not None:
             try:
                 return work(held)
-            except pg.OperationalError as exc:
+            except pg.Error as exc:
                 raise self._unavailable(exc) from None
         with self._guard:
             for attempt in (1, 2):
@@ -137,6 +137,8 @@ class PostgresStore:
                     self._shared = None
                     if attempt == 2 or not broken:
                         raise self._unavailable(exc) from None
+                except pg.Error as exc:  # refused by the server: report it, no traceback
+                    raise self._unavailable(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -168,6 +170,8 @@ class PostgresStore:
         conn = self._connect_unchecked()
         try:
             before, after = work(conn)
+        except _driver().Error as exc:
+            raise self._unavailable(exc) from None
         finally:
             conn.close()
         self._schema_checked = after >= sql.LATEST_VERSION
@@ -264,7 +268,7 @@ class PostgresStore:
                     f"Timed out after {self.lock_timeout:.0f}s waiting for the token lock in "
                     f"{self.location} (another byods process holds it)."
                 ) from None
-            except pg.OperationalError as exc:
+            except pg.Error as exc:
                 raise self._unavailable(exc) from None
             self._holder.conn = conn
             try:
@@ -297,7 +301,7 @@ class PostgresStore:
                 section: dict[str, Any] = body if isinstance(body, dict) else {}
                 yield section
                 conn.execute(sql.SAVE_SECTION, (_jsonb(section), name))
-        except pg.OperationalError as exc:
+        except pg.Error as exc:
             raise self._unavailable(exc) from None
         finally:
             conn.close()
@@ -356,13 +360,16 @@ class PostgresStore:
     def import_state(self, state: dict[str, Any]) -> None:
         document = StoreData.from_json(state["tokens"]).to_json()
         sections = dict(state.get("sections") or {})
-        with self.locked():
-            conn: psycopg.Connection[Any] = self._holder.conn
+
+        def replace(conn: psycopg.Connection[Any]) -> None:
             with conn.transaction():
                 conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, _jsonb(document)))
                 conn.execute(sql.DELETE_SECTIONS)
                 for name, body in sorted(sections.items()):
                     conn.execute(sql.INSERT_SECTION, (name, _jsonb(body)))
+
+        with self.locked():
+            self._run(replace)
             self._cache = None
 
 
