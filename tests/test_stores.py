@@ -384,3 +384,18 @@ def test_waiting_for_the_token_lock_gives_up_after_the_lock_timeout(pg_url: str)
             pass
     with PostgresStore(pg_url, lock_timeout=5).locked() as data:  # released with its session
         assert data.service_apps == {}
+
+
+def test_orgs_and_store_commands_use_the_store_given_after_the_command_too(
+    run_cli: RunCli, pg_url: str, tokens_config: Callable[..., Path]
+) -> None:
+    from byods_manager.stores.file import FileOrgRegistry
+    from byods_manager.stores.orgs import OrgRecord
+
+    FileOrgRegistry(PostgresStore(pg_url)).save_org(OrgRecord("org-far", name="far"))
+    config = str(tokens_config())
+    listed = run_cli(["--config", config, "orgs", "list", "--json", "--store", pg_url])
+    assert listed.exit_code == 0, listed.output
+    assert "org-far" in [org.get("orgId") for org in json.loads(listed.stdout)]
+    status = run_cli(["store", "status", "--json", "--store", pg_url])
+    assert json.loads(status.stdout)["backend"] == "postgres"
