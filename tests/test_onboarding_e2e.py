@@ -3,7 +3,24 @@ real HTTP to the receiver, which mints and drops org tokens through the sandbox.
 
 from __future__ import annotations
 
-from tests.fixtures_onboarding import Onboarding, wait_until
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from byods_manager.errors import ConfigError
+from byods_manager.http import HttpClient
+from byods_manager.sandbox import Sandbox
+from byods_manager.service.onboarding_actions import build_receiver, org_store_key
+from byods_manager.service.onboarding_server import serve_onboarding
+from byods_manager.service.signature import sign
+from byods_manager.tokens.bearer import TokenManagerBearer
+from byods_manager.tokens.config import load_config
+from byods_manager.tokens.manager import TokenManager
+from byods_manager.tokens.store import TokenStore
+from byods_manager.webhooks_api import OnboardingWebhooks
+from tests.fixtures_onboarding import MINT_KEY, WEBHOOK_SECRET, Onboarding, wait_until
 
 
 def test_a_new_org_is_onboarded_with_exactly_one_mint(onboarding: Onboarding) -> None:
@@ -16,8 +33,6 @@ def test_a_new_org_is_onboarded_with_exactly_one_mint(onboarding: Onboarding) ->
     assert entry.source == "webhook" and entry.access_token and entry.refresh_token
     # The minted token really works for that org.
     token = entry.access_token
-    import requests
-
     answer = requests.get(
         onboarding.sandbox.base_url + "/dataSources/",
         headers={"Authorization": f"Bearer {token}"},
@@ -64,3 +79,91 @@ def test_every_delivery_was_answered_with_a_success(onboarding: Onboarding) -> N
     assert len(outcomes) == 2
     assert {outcome.get("status") for outcome in outcomes} == {202}
     assert all(outcome["delivered"] for outcome in outcomes)
+
+
+def test_the_mint_is_retried_while_authorization_settles(onboarding: Onboarding) -> None:
+    """Webex may refuse the first mints right after the admin clicks Authorize."""
+    onboarding.sandbox.add_fault(403, count=2, path="/applications/", method="POST")
+    before = onboarding.mints()
+    org_id = onboarding.sandbox.authorize_org()
+    assert wait_until(lambda: org_id in onboarding.stored_orgs())
+    onboarding.settle()
+    assert onboarding.mints() == before + 3  # two refused, one granted
+    assert onboarding.receiver.failures == 0
+
+
+def test_a_definitive_refusal_is_not_retried(onboarding: Onboarding) -> None:
+    onboarding.sandbox.add_fault(400, count=1, path="/applications/", method="POST")
+    before = onboarding.mints()
+    org_id = onboarding.sandbox.authorize_org()
+    onboarding.settle()
+    assert onboarding.mints() == before + 1
+    assert org_id not in onboarding.stored_orgs()
+    assert onboarding.receiver.failures == 1
+
+
+def test_hooks_run_after_the_tokens_are_saved_or_dropped(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = load_config(sandbox.write_config(tmp_path / "token-config.json"))
+    manager = TokenManager(
+        config, base_url=sandbox.base_url, store=TokenStore(tmp_path / "tokens.json")
+    )
+    seen: list[tuple[str, str, bool]] = []
+
+    def stored(org_id: str) -> bool:
+        return org_store_key(config.service_app.app_id, org_id) in manager.store.load().service_apps
+
+    webhooks = OnboardingWebhooks(
+        HttpClient(sandbox.base_url, None),
+        TokenManagerBearer(manager),
+        config.service_app.app_id,
+        manager.store,
+    )
+    webhooks_secret = "hooks-secret-000000000"
+    receiver = build_receiver(
+        manager,
+        webhooks_secret,
+        apply_template=lambda org: seen.append(("template", org, stored(org))),
+        after_deauthorize=lambda org: seen.append(("deauthorized", org, stored(org))),
+    )
+    with serve_onboarding(receiver) as server:
+        webhooks.register(server.url, webhooks_secret)
+        org_id = sandbox.authorize_org()
+        assert wait_until(lambda: len(seen) == 1)
+        sandbox.deauthorize_org(org_id)
+        sandbox.wait_for_webhooks()
+        receiver.drain()
+        # Authorized and at once deauthorized: the first event is moot, nothing is minted.
+        mints = sandbox.stats_snapshot()["requests"][MINT_KEY]
+        sandbox.add_fault(403, count=1, path="/applications/", method="POST")
+        quick = sandbox.authorize_org()
+        sandbox.deauthorize_org(quick)
+        sandbox.wait_for_webhooks()
+        receiver.drain()
+    webhooks.http.close()
+    assert seen == [
+        ("template", org_id, True),
+        ("deauthorized", org_id, False),
+        ("deauthorized", quick, False),
+    ]
+    assert sandbox.stats_snapshot()["requests"][MINT_KEY] <= mints + 1
+    assert receiver.failures == 0
+
+
+def test_build_receiver_uses_the_secrets_register_saved(
+    onboarding: Onboarding,
+) -> None:
+    receiver = build_receiver(onboarding.manager)
+    body = json.dumps(onboarding.envelope("updated", "some-org")).encode()
+    status, answer = receiver.handle(body, {"X-Spark-Signature": sign(WEBHOOK_SECRET, body)})
+    assert (status, answer["status"]) == (200, "ignored")
+
+
+def test_build_receiver_without_any_secret_is_a_config_error(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = load_config(sandbox.write_config(tmp_path / "token-config.json"))
+    manager = TokenManager(
+        config, base_url=sandbox.base_url, store=TokenStore(tmp_path / "tokens.json")
+    )
+    with pytest.raises(ConfigError, match="webhooks register"):
+        build_receiver(manager)

@@ -113,12 +113,29 @@ def list_command(app: AppContext, as_json: bool) -> None:
     if not webhooks:
         click.echo("No webhooks.")
         return
-    click.echo(_render_list(webhooks))
+    click.echo(_render_list(webhooks, api.app_id))
 
 
-def _render_list(webhooks: list[Webhook]) -> str:
+def _render_list(webhooks: list[Webhook], app_id: str) -> str:
+    from ..webhooks_api import app_filter
+
+    def shown_filter(value: str | None) -> str:
+        if not value:
+            return "-"
+        if value == app_filter(app_id):
+            return "id=(this service app)"
+        return value if len(value) <= 32 else value[:31] + "…"
+
     rows = [
-        (w.id, w.resource, w.event, w.target_url, w.filter or "-", w.status or "-", w.created)
+        (
+            w.id,
+            w.resource,
+            w.event,
+            w.target_url,
+            shown_filter(w.filter),
+            w.status or "-",
+            w.created,
+        )
         for w in webhooks
     ]
     return table(rows, ("id", "resource", "event", "targetUrl", "filter", "status", "created"))

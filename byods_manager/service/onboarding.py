@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,6 +45,9 @@ class WebhookEvent:
     webhook_id: str | None
     created: str | None
     envelope: Mapping[str, Any] = field(repr=False, compare=False)
+    # True once a later event for the same org has arrived (a handler still retrying
+    # this one can stop: the org deauthorized meanwhile, or authorized again).
+    superseded: Callable[[], bool] = field(default=lambda: False, repr=False, compare=False)
 
 
 class OnboardingHandler(Protocol):
@@ -86,15 +89,17 @@ def event_identity(envelope: Mapping[str, Any], org_id: str, raw_body: bytes) ->
 
 
 class SeenEvents:
-    """The ids of the last ``limit`` accepted events (bounded memory, oldest forgotten)."""
+    """The ids of the last ``limit`` accepted events (bounded memory, oldest forgotten),
+    and the latest accepted event of each org (as bounded)."""
 
     def __init__(self, limit: int = SEEN_EVENTS_LIMIT) -> None:
         self.limit = limit
         self._ids: OrderedDict[str, None] = OrderedDict()
+        self._latest: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def add(self, event_id: str) -> bool:
-        """Remember ``event_id``; False when it was already known."""
+    def add(self, event_id: str, org_id: str = "") -> bool:
+        """Remember ``event_id`` (the latest of ``org_id``); False when already known."""
         with self._lock:
             if event_id in self._ids:
                 self._ids.move_to_end(event_id)
@@ -102,7 +107,15 @@ class SeenEvents:
             self._ids[event_id] = None
             while len(self._ids) > self.limit:
                 self._ids.popitem(last=False)
+            self._latest[org_id] = event_id
+            self._latest.move_to_end(org_id)
+            while len(self._latest) > self.limit:
+                self._latest.popitem(last=False)
             return True
+
+    def is_latest(self, event_id: str, org_id: str = "") -> bool:
+        with self._lock:
+            return self._latest.get(org_id, event_id) == event_id
 
     def __len__(self) -> int:
         with self._lock:
@@ -180,7 +193,7 @@ class WebhookReceiver:
         if org_id is None:
             return 400, {"error": "the event names no org (data.authorizerOrgId, data.orgId)"}
         event_id = event_identity(envelope, org_id, raw_body)
-        if not self.seen.add(event_id):
+        if not self.seen.add(event_id, org_id):
             return 200, {"status": "duplicate", "event": kind, "orgId": org_id}
         webhook_id = envelope.get("id")
         created = data.get("created") if isinstance(data, Mapping) else None
@@ -193,6 +206,7 @@ class WebhookReceiver:
                 webhook_id=webhook_id if isinstance(webhook_id, str) else None,
                 created=created if isinstance(created, str) else None,
                 envelope=envelope,
+                superseded=lambda: not self.seen.is_latest(event_id, org_id),
             )
         )
         return 202, {"status": "accepted", "event": kind, "orgId": org_id}

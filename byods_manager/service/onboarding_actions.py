@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import ApiError, ByodsError, TransportError
+from ..errors import ApiError, ByodsError, ConfigError, TransportError
 from ..tokens import endpoints
 from ..tokens.bearer import TokenManagerBearer
-from .onboarding import WebhookEvent
+from .onboarding import WebhookEvent, WebhookReceiver
 
 if TYPE_CHECKING:
     from ..http import HttpClient
@@ -84,7 +84,10 @@ class TokenOnboarder:
         return self.manager.config.service_app.app_id
 
     def on_authorized(self, org_id: str, event: WebhookEvent) -> None:
-        grant = self._mint_with_backoff(org_id)
+        grant = self._mint_with_backoff(org_id, event)
+        if grant is None:
+            log.info("org %s: authorized, then a later event arrived; not onboarded", org_id)
+            return
         store = self.manager.store
         with store.locked() as data:
             data.service_app(org_store_key(self.app_id, org_id)).set_grant(grant, WEBHOOK_SOURCE)
@@ -107,9 +110,14 @@ class TokenOnboarder:
             self._http.close()
             self._http = None
 
-    def _mint_with_backoff(self, org_id: str) -> endpoints.TokenResponse:
+    def _mint_with_backoff(
+        self, org_id: str, event: WebhookEvent
+    ) -> endpoints.TokenResponse | None:
+        """The org's new pair; None when a later event for the org made it moot."""
         waits = self.retry.delays()
         while True:
+            if event.superseded():
+                return None
             try:
                 return self.bearer.call(lambda token: self._mint(org_id, token))
             except (ApiError, TransportError) as exc:
@@ -139,6 +147,30 @@ class TokenOnboarder:
 
             self._http = HttpClient(self.manager.base_url, None, retry=TOKEN_ENDPOINT_RETRY)
         return self._http
+
+
+def build_receiver(
+    manager: TokenManager,
+    secret: str | None = None,
+    *,
+    apply_template: OrgHook | None = None,
+    after_deauthorize: OrgHook | None = None,
+) -> WebhookReceiver:
+    """The receiver for ``manager``'s service app: ``secret`` (``--webhook-secret`` /
+    ``BYODS_WEBHOOK_SECRET``) when given, else every secret ``byods webhooks register``
+    saved in the token store."""
+    from ..tokens import webhook_secrets
+
+    secrets = [secret] if secret else [s.secret for s in webhook_secrets.load_all(manager.store)]
+    if not secrets:
+        raise ConfigError(
+            "no webhook secret: pass --webhook-secret (or set BYODS_WEBHOOK_SECRET), or run "
+            "`byods webhooks register --target-url URL` first"
+        )
+    onboarder = TokenOnboarder(
+        manager, apply_template=apply_template, after_deauthorize=after_deauthorize
+    )
+    return WebhookReceiver(secrets, onboarder, app_id=manager.config.service_app.app_id)
 
 
 def _describe(exc: ByodsError) -> str:
