@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from .onboarding import WebhookReceiver
 
 WEBHOOK_PATH = "/webhooks/service-app"
+DRAIN_LIMIT = 1024 * 1024
 
 
 class OnboardingHttpServer(ThreadingHTTPServer):
@@ -61,11 +62,22 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(raw_length)
         receiver = self.server.receiver
         if length > receiver.max_body_bytes:
+            # Read (and drop) a moderately large body so the client sees the answer rather
+            # than a reset; anything bigger is cut off.
+            if length <= DRAIN_LIMIT:
+                self._discard(length)
             self._reply(413, {"error": "body too large"}, close=True)
             return
         body = self.rfile.read(length) if length else b""
         status, answer = receiver.handle(body, dict(self.headers.items()))
         self._reply(status, answer)
+
+    def _discard(self, length: int) -> None:
+        while length > 0:
+            chunk = self.rfile.read(min(length, 64 * 1024))
+            if not chunk:
+                return
+            length -= len(chunk)
 
     def do_GET(self) -> None:
         self._reply(405, {"error": "method not allowed"}, allow="POST")
