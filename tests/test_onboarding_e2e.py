@@ -4,6 +4,7 @@ real HTTP to the receiver, which mints and drops org tokens through the sandbox.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,46 @@ def test_build_receiver_without_any_secret_is_a_config_error(
     )
     with pytest.raises(ConfigError, match="webhooks register"):
         build_receiver(manager)
+
+
+def test_deliveries_signed_with_another_secret_change_nothing(onboarding: Onboarding) -> None:
+    """The sandbox itself signs with a secret the receiver does not have: every delivery
+    is refused with 401 and nothing is minted or stored."""
+    for webhook in onboarding.webhooks.list_webhooks():
+        onboarding.webhooks.delete(webhook.id)
+    onboarding.webhooks.register(onboarding.server.url, "a-secret-the-receiver-lacks")
+    before = (onboarding.mints(), onboarding.stored_orgs())
+    org_id = onboarding.sandbox.authorize_org()
+    outcomes = onboarding.sandbox.wait_for_webhooks()
+    onboarding.receiver.drain()
+    assert outcomes[-1] == {
+        "webhookId": outcomes[-1]["webhookId"],
+        "delivered": False,
+        "status": 401,
+    }
+    assert (onboarding.mints(), onboarding.stored_orgs()) == before
+    assert org_id not in onboarding.stored_orgs()
+
+
+def test_no_secret_or_token_reaches_the_logs(
+    onboarding: Onboarding, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    onboarding.sandbox.add_fault(403, count=1, path="/applications/", method="POST")
+    org_id = onboarding.sandbox.authorize_org()
+    assert wait_until(lambda: org_id in onboarding.stored_orgs())
+    minted = onboarding.manager.store.load().service_apps[f"{onboarding.app_id}@{org_id}"]
+    onboarding.sandbox.deauthorize_org(org_id)
+    onboarding.settle()
+    assert "retrying" in caplog.text  # the log was captured
+    config = onboarding.manager.config
+    secrets = [
+        WEBHOOK_SECRET,
+        config.service_app.client_secret,
+        config.token_manager.personal_access_token or "",
+        config.token_manager.oauth_client_secret or "",
+        minted.access_token or "",
+        minted.refresh_token or "",
+    ]
+    for secret in filter(None, secrets):
+        assert secret not in caplog.text
