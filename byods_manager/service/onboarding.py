@@ -20,7 +20,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .signature import SIGNATURE_HEADER, verify_any
+from .signature import SIGNATURE_HEADER, verify_any, verify_signature
+
+__all__ = [
+    "OnboardingHandler",
+    "WebhookEvent",
+    "WebhookReceiver",
+    "customer_org_id",
+    "verify_signature",
+]
 
 log = logging.getLogger(__name__)
 
