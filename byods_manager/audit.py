@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .fileio import SECRET_FILE_MODE
-from .secrets import redact
+from .fileio import SECRET_FILE_MODE, ensure_private_dir
+from .secrets import scrub_text
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +25,6 @@ AUDIT_FILE_MODE = SECRET_FILE_MODE
 # A key is dropped when it contains one of these, or names a token ("accessToken",
 # "refresh_token"); "tokenLifetimeMinutes" is a setting, not a credential, and stays.
 _DENIED_KEY_PARTS = ("secret", "jws", "jwt", "password", "authorization", "bearer", "credential")
-# Three base64url segments, the first one a JSON object ("eyJ" = '{"').
-_JWS_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 MAX_ERROR_LENGTH = 500
 
 
@@ -37,9 +34,10 @@ def _is_denied(key: str) -> bool:
 
 
 def scrub(value: Any) -> Any:
-    """Redact JWS-looking text anywhere in ``value`` (strings, lists, dicts)."""
+    """Redact known secrets and JWS-looking text anywhere in ``value`` (strings, lists,
+    dicts)."""
     if isinstance(value, str):
-        return _JWS_LIKE.sub(lambda match: redact(match.group(0)), value)
+        return scrub_text(value)
     if isinstance(value, Mapping):
         return {str(k): scrub(v) for k, v in value.items() if not _is_denied(str(k))}
     if isinstance(value, (list, tuple)):
@@ -78,7 +76,8 @@ class AuditLog:
             "trackingId": tracking_id,
         }
         if error:
-            entry["error"] = error[:MAX_ERROR_LENGTH]
+            # Scrubbed before it is cut short, so no secret is left half-visible.
+            entry["error"] = scrub_text(error)[:MAX_ERROR_LENGTH]
         for key, value in safe_fields.items():
             if value is not None and key not in entry:
                 entry[key] = value
@@ -88,8 +87,10 @@ class AuditLog:
 
     def _append(self, line: str) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, AUDIT_FILE_MODE)
+            ensure_private_dir(self.path.parent)
+            # O_NOFOLLOW: a symlink planted at the log's path is refused, not written through.
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(self.path, flags, AUDIT_FILE_MODE)
             try:
                 os.write(fd, line.encode("utf-8"))
             finally:

@@ -11,6 +11,7 @@ import os
 from typing import Protocol, runtime_checkable
 
 from .errors import AuthRequiredError
+from .secrets import remember_secret
 
 ENV_ACCESS_TOKEN = "WEBEX_SERVICE_APP_ACCESS_TOKEN"
 
@@ -37,6 +38,7 @@ class StaticTokenProvider:
         if not token.strip():
             raise AuthRequiredError(f"{source} is set but empty.")
         self._token = token.strip()
+        remember_secret(self._token)
         self.source = source
 
     def get_token(self) -> str:

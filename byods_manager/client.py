@@ -8,10 +8,12 @@ it succeeded or failed.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 from .audit import AuditLog
+from .base_url import same_origin_below
 from .bodies import (
     DEFAULT_LIFETIME_MINUTES,
     Changes,
@@ -22,7 +24,14 @@ from .bodies import (
     new_nonce,
     register_body,
 )
-from .errors import AmbiguousRequestError, ApiError, ByodsError, InputError, NotFoundError
+from .errors import (
+    AmbiguousRequestError,
+    ApiError,
+    ByodsError,
+    InputError,
+    NotFoundError,
+    TransportError,
+)
 from .http import ApiResponse, HttpClient
 from .models import DataSource, Schema
 from .schema_cache import SchemaCache
@@ -43,6 +52,9 @@ SCHEMAS_PATH = "/dataSources/schemas"
 # A POST that may have been processed is re-sent at most this many more times, and only
 # after listing shows that no data source carries its nonce.
 MAX_REGISTER_RETRIES = 2
+# A PUT or DELETE whose response was lost is re-sent (a PUT with a fresh nonce) at most
+# this many more times, and only after reading back shows it was not applied.
+MAX_CHANGE_RETRIES = 2
 MAX_LIST_PAGES = 100
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
@@ -243,13 +255,41 @@ class DataSourceClient:
     def delete(self, data_source_id: str) -> None:
         data_source_id = validate_data_source_id(data_source_id)
         try:
-            response = self._request(
-                "DELETE", item_path(data_source_id), "Data source", data_source_id
-            )
+            tracking_id, recovered = self._delete_reconciled(data_source_id)
         except ByodsError as exc:
             self._record("delete", data_source_id, exc)
             raise
-        self._record("delete", data_source_id, None, response.tracking_id)
+        self._record("delete", data_source_id, None, tracking_id, recovered=recovered or None)
+
+    def _delete_reconciled(self, data_source_id: str) -> tuple[str | None, bool]:
+        """DELETE; after a lost response, a read-back 404 means it was deleted."""
+        path = item_path(data_source_id)
+        retries = 0
+        while True:
+            try:
+                response = self._request("DELETE", path, "Data source", data_source_id)
+                return response.tracking_id, False
+            except AmbiguousRequestError as exc:
+                try:
+                    self._get(data_source_id)
+                except NotFoundError:
+                    self.http.notify(
+                        f"the delete of {data_source_id} went through although its "
+                        "response was lost"
+                    )
+                    return None, True
+                except ByodsError as get_exc:
+                    raise AmbiguousRequestError(
+                        f"{exc} Reading it back failed too ({get_exc}); run "
+                        f"`byods show {data_source_id}` to see whether it still exists."
+                    ) from None
+                if retries >= MAX_CHANGE_RETRIES:
+                    raise TransportError(
+                        f"{exc} The data source still exists after {retries + 1} attempts; "
+                        "it was not deleted. Try again later."
+                    ) from None
+                retries += 1
+                self.http.notify(f"{exc}; the data source still exists, deleting it again")
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -279,14 +319,12 @@ class DataSourceClient:
         A ``build_body`` that returns None means "leave it": the GET's data source is
         returned and nothing else is sent or audited.
         """
-        path = item_path(data_source_id)
         try:
             current = self._get(data_source_id)
             body = build_body(current)
             if body is None:
                 return current
-            response = self._request("PUT", path, "Data source", data_source_id, json=body)
-            updated = DataSource.from_api(_object(response, path))
+            updated, tracking_id, recovered = self._put_reconciled(data_source_id, body, build_body)
         except InputError:
             raise  # nothing was changed; not an audited attempt
         except ByodsError as exc:
@@ -297,11 +335,54 @@ class DataSourceClient:
             operation,
             data_source_id,
             None,
-            response.tracking_id,
+            tracking_id,
             expiresAt=expires.isoformat() if expires else None,
+            recovered=recovered or None,
             **fields,
         )
         return updated
+
+    def _put_reconciled(
+        self,
+        data_source_id: str,
+        body: dict[str, Any],
+        build_body: Callable[[DataSource], dict[str, Any] | None],
+    ) -> tuple[DataSource, str | None, bool]:
+        """PUT ``body``. After a lost response, read the data source back: if it carries
+        the nonce sent, the PUT was applied; otherwise rebuild the body (a fresh nonce)
+        from what was read and send it again. Returns (data source, trackingId, recovered).
+        """
+        path = item_path(data_source_id)
+        retries = 0
+        while True:
+            try:
+                response = self._request("PUT", path, "Data source", data_source_id, json=body)
+                return DataSource.from_api(_object(response, path)), response.tracking_id, False
+            except AmbiguousRequestError as exc:
+                try:
+                    current = self._get(data_source_id)
+                except ByodsError as get_exc:
+                    raise AmbiguousRequestError(
+                        f"{exc} Reading it back failed too ({get_exc}); run "
+                        f"`byods show {data_source_id}` to see whether the change was applied."
+                    ) from None
+                if current.nonce == body.get("nonce"):
+                    self.http.notify(
+                        f"the change to {data_source_id} went through although its response "
+                        "was lost (the data source carries the nonce sent)"
+                    )
+                    return current, None, True
+                if retries >= MAX_CHANGE_RETRIES:
+                    raise TransportError(
+                        f"{exc} The data source does not carry the nonce sent after "
+                        f"{retries + 1} attempts; the change was not applied. Try again later."
+                    ) from None
+                rebuilt = build_body(current)
+                if rebuilt is None:
+                    return current, None, True
+                body = rebuilt
+                retries += 1
+                self.http.notify(f"{exc}; the change was not applied, sending it with a new nonce")
 
     def _items(self, path: str) -> ItemList:
         items: ItemList = []
@@ -319,8 +400,21 @@ class DataSourceClient:
                 )
             items.extend(item for item in data["items"] if isinstance(item, dict))
             match = _NEXT_LINK.search(response.headers.get("Link", "") or "")
-            next_path = match.group(1) if match else None
+            next_path = self._next_page(match.group(1)) if match else None
         return items
+
+    def _next_page(self, link: str) -> str:
+        """The absolute URL of the next page; it must lie below the base URL, since the
+        bearer token goes with it."""
+        base = self.http.base_url
+        url = urllib.parse.urljoin(base + "/", link)
+        if not same_origin_below(base, url):
+            raise ApiError(
+                502,
+                f"refusing to follow the next-page link {url!r}: it is outside the API base "
+                f"URL {base} (the access token would be sent there)",
+            )
+        return url
 
     def _record(
         self,

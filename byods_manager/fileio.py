@@ -18,13 +18,14 @@ from typing import Any
 from .errors import ByodsError, ConfigError
 
 SECRET_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
 DEFAULT_LOCK_TIMEOUT = 30.0
 
 
 def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE) -> None:
     """Replace ``path`` with ``text``: temp file in the same directory, fsync, rename."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(target.parent)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, mode)
@@ -37,14 +38,32 @@ def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE)
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
+
+
+def ensure_private_dir(directory: Path | str) -> None:
+    """Create ``directory`` and any missing parents with mode 0700 (existing ones are left
+    as they are: they may be shared, like ``~/.local``)."""
+    target = Path(directory)
+    missing: list[Path] = []
+    while not target.exists():
+        missing.append(target)
+        if target.parent == target:
+            break
+        target = target.parent
+    for created in reversed(missing):
+        try:
+            os.mkdir(created, PRIVATE_DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(created, PRIVATE_DIR_MODE)  # whatever the umask took away or left
 
 
 def atomic_write_json(path: Path | str, data: Any, mode: int = SECRET_FILE_MODE) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n", mode)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Make the rename itself durable (best effort; not every platform allows it)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -64,7 +83,7 @@ def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
     import filelock
 
     lock_path = Path(str(path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(lock_path.parent)
     lock = filelock.FileLock(str(lock_path), timeout=timeout, mode=SECRET_FILE_MODE)
     try:
         lock.acquire()

@@ -13,6 +13,7 @@ import email.utils
 import logging
 import random
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ import requests
 
 from . import __version__
 from .auth import TokenProvider
+from .deadline import Deadline, DeadlineExceeded
 from .errors import (
     AmbiguousRequestError,
     ApiError,
@@ -28,11 +30,17 @@ from .errors import (
     NotFoundError,
     TransportError,
 )
+from .secrets import remember_secret, scrub_text
 
 log = logging.getLogger(__name__)
 
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Re-sent after a lost response or a gateway error. PUT and DELETE are idempotent too, but
+# a PUT carries a one-time nonce and a re-sent DELETE answers 404: their callers reconcile
+# by reading the data source back (see client.py), so here they are "ambiguous" like POST.
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+# Reads may also be retried on a plain 500: nothing changes on the server either way.
+RETRYABLE_READ_STATUSES = RETRYABLE_STATUSES | {500}
 
 
 @dataclass
@@ -90,10 +98,10 @@ def api_error_from_response(
     details: list[str] = []
     if isinstance(data, dict):
         if isinstance(data.get("message"), str) and data["message"]:
-            message = data["message"]
+            message = scrub_text(data["message"])
         for item in data.get("errors") or []:
             if isinstance(item, dict) and isinstance(item.get("description"), str):
-                details.append(item["description"])
+                details.append(scrub_text(item["description"]))
     error_type = NotFoundError if status == 404 else ApiError
     return error_type(
         status,
@@ -122,8 +130,10 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.deadline = deadline
         self.token_provider = token_provider
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -159,7 +169,8 @@ class HttpClient:
         """
         method = method.upper()
         url = self.url_for(path)
-        idempotent = method in IDEMPOTENT_METHODS
+        idempotent = method in RETRIED_METHODS
+        retry_statuses = RETRYABLE_READ_STATUSES if idempotent else RETRYABLE_STATUSES
         use_provider = authenticated and bearer is None
         if use_provider and self.token_provider is None:
             raise AuthRequiredError(
@@ -175,6 +186,13 @@ class HttpClient:
                 token = self.token_provider.get_token()
             if authenticated and token:
                 headers["Authorization"] = f"Bearer {token}"
+                remember_secret(token)
+            if form:
+                remember_secret(*(v for k, v in form.items() if _secret_field(k)))
+            timeout = self.timeout
+            if self.deadline is not None:
+                self.deadline.check(f"{method} {path}")
+                timeout = self.deadline.cap(timeout)
             try:
                 response = self.session.request(
                     method,
@@ -183,25 +201,28 @@ class HttpClient:
                     data=form,
                     params=params,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=timeout,
                     allow_redirects=False,
                 )
             except requests.exceptions.RequestException as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or _refused(exc)
+                problem = _describe_transport(exc)
+                if _refused(exc):
+                    problem += (
+                        f" to {_host_of(url)}; is that the right host? "
+                        "Check --base-url / WEBEX_API_BASE_URL"
+                    )
                 if (idempotent or never_sent) and retries < self.retry.max_retries:
                     retries += 1
                     delay = self._backoff(retries)
-                    self.notify(
-                        f"{method} {path}: {_describe_transport(exc)}; retrying in {delay:.1f}s"
-                    )
-                    self._sleep(delay)
+                    self.notify(f"{method} {path}: {problem}; retrying in {delay:.1f}s")
+                    self._wait(delay, method, path, problem)
                     continue
                 if not idempotent and not never_sent:
                     raise AmbiguousRequestError(
-                        f"{method} {url}: {_describe_transport(exc)}; "
-                        "the server may or may not have processed it"
+                        f"{method} {url}: {problem}; the server may or may not have processed it"
                     ) from None
-                raise TransportError(f"{method} {url}: {_describe_transport(exc)}") from None
+                raise TransportError(f"{method} {url}: {problem}.") from None
 
             data = _parse_body(response)
             log.debug("%s %s -> %s", method, path, response.status_code)
@@ -226,10 +247,10 @@ class HttpClient:
                 retries += 1
                 wait = self._server_delay(response, retries)
                 self.notify(f"rate limited, waiting {wait:.0f}s ({method} {path})")
-                self._sleep(wait)
+                self._wait(wait, method, path, "rate limited (HTTP 429)")
                 continue
 
-            if response.status_code in RETRYABLE_STATUSES:
+            if response.status_code in retry_statuses:
                 if not idempotent:
                     raise AmbiguousRequestError(
                         f"{method} {path}: HTTP {response.status_code}; "
@@ -241,7 +262,7 @@ class HttpClient:
                     self.notify(
                         f"{method} {path}: HTTP {response.status_code}; retrying in {delay:.1f}s"
                     )
-                    self._sleep(delay)
+                    self._wait(delay, method, path, f"HTTP {response.status_code}")
                     continue
 
             if response.status_code >= 400:
@@ -254,6 +275,16 @@ class HttpClient:
                     path,
                 )
             return ApiResponse(response.status_code, data, dict(response.headers))
+
+    def _wait(self, seconds: float, method: str, path: str, problem: str) -> None:
+        """Sleep before a retry, but never past the command's deadline."""
+        if self.deadline is not None and self.deadline.remaining() < seconds:
+            raise DeadlineExceeded(
+                f"{method} {path}: {problem}; a retry in {seconds:.1f}s would pass the "
+                f"command's deadline ({self.deadline.label}), giving up. "
+                "Allow more time with --timeout."
+            )
+        self._sleep(seconds)
 
     def _server_delay(self, response: requests.Response, attempt: int) -> float:
         """The server's Retry-After (capped), else exponential backoff."""
@@ -275,6 +306,16 @@ def _parse_body(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _secret_field(name: str) -> bool:
+    lowered = name.lower()
+    return "secret" in lowered or "token" in lowered or lowered in ("code", "code_verifier")
+
+
+def _host_of(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.netloc or url
 
 
 def _refused(exc: requests.exceptions.RequestException) -> bool:

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from .jws import CLAIM_ORG, CLAIM_SCHEMA, CLAIM_URL, DecodedJws, JwsDecodeError, decode_jws
+from .secrets import remember_secret
 
 _SERVICE_FOLDER = re.compile(r"/Services/([^/]+)/")
 # Attribute name -> API field name, in the order people read them.
@@ -78,6 +79,7 @@ class DataSource:
     def from_api(cls, data: dict[str, Any]) -> DataSource:
         """Build from an API object, taking missing values from the JWS claims."""
         token = _text(data.get("jwsToken"))
+        remember_secret(token)
         decoded = _decode(token)
         claims = decoded.claims if decoded else {}
 

@@ -46,7 +46,9 @@ def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return config_dir() / CONFIG_FILENAME
 
 
-def resolve_base_url(explicit: str | None = None) -> str:
-    """--base-url, else $WEBEX_API_BASE_URL, else the public Webex API."""
-    url = explicit or os.environ.get("WEBEX_API_BASE_URL") or DEFAULT_BASE_URL
-    return url.rstrip("/")
+def resolve_base_url(explicit: str | None = None, default: str | None = None) -> str:
+    """--base-url, else $WEBEX_API_BASE_URL, else ``default`` (the --env's), else public Webex."""
+    url = explicit or os.environ.get("WEBEX_API_BASE_URL") or default or DEFAULT_BASE_URL
+    from .base_url import check_base_url
+
+    return check_base_url(url.strip())

@@ -1,8 +1,26 @@
-"""Keep secrets out of output: show at most a short prefix."""
+"""Keep secrets out of output: show at most a short prefix.
+
+Besides :func:`redact` for one known secret, the process keeps a registry of every secret
+it has seen (config secrets, access/refresh/personal tokens, jwsTokens): :func:`scrub_text`
+replaces each of them wherever it appears in a text, whatever the text's source (an error
+body echoing the request, an exception message, an audit line).
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+
 PREFIX_LENGTH = 6
+# Shorter values are too likely to be ordinary words to be replaced everywhere.
+MIN_REGISTERED_LENGTH = 8
+# Three base64url segments, the first one a JSON object ("eyJ" = '{"').
+_JWS_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+_lock = threading.Lock()
+_known: set[str] = set()
+_pattern: re.Pattern[str] | None = None
 
 
 def redact(secret: str | None) -> str:
@@ -12,3 +30,52 @@ def redact(secret: str | None) -> str:
     if len(secret) <= PREFIX_LENGTH * 2:
         return "…"
     return secret[:PREFIX_LENGTH] + "…"
+
+
+def remember_secret(*values: object) -> None:
+    """Add values to the registry (None, non-strings and short values are ignored)."""
+    global _pattern
+    fresh = {
+        value.strip()
+        for value in values
+        if isinstance(value, str) and len(value.strip()) >= MIN_REGISTERED_LENGTH
+    }
+    with _lock:
+        fresh -= _known
+        if fresh:
+            _known.update(fresh)
+            _pattern = None
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with every registered secret and every JWS-looking string redacted."""
+    global _pattern
+    if not text:
+        return text
+    with _lock:
+        if _pattern is None and _known:
+            ordered = sorted(_known, key=len, reverse=True)
+            _pattern = re.compile("|".join(re.escape(value) for value in ordered))
+        pattern = _pattern
+    if pattern is not None:
+        text = pattern.sub(lambda match: redact(match.group(0)), text)
+    return _JWS_LIKE.sub(lambda match: redact(match.group(0)), text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that scrubs each record's final message (``-vv`` debug logs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub_text(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+def forget_all_secrets() -> None:
+    """Empty the registry (for tests that check what a fresh process knows)."""
+    global _pattern
+    with _lock:
+        _known.clear()
+        _pattern = None

@@ -20,8 +20,9 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .base_url import same_origin_below
 from .errors import ApiError, InputError
-from .secrets import redact
+from .secrets import redact, remember_secret
 from .tokens import webhook_secrets
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def _loopback(host: str) -> bool:
 
 def check_secret(secret: str) -> str:
     text = secret.strip()
+    remember_secret(text)
     if not MIN_SECRET_LENGTH <= len(text) <= MAX_SECRET_LENGTH:
         raise InputError(
             f"the webhook secret must be {MIN_SECRET_LENGTH} to {MAX_SECRET_LENGTH} characters"
@@ -150,7 +152,10 @@ def check_secret(secret: str) -> str:
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(SECRET_BYTES)
+    """A random secret; registered for redaction (only `register` shows it, once)."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    remember_secret(secret)
+    return secret
 
 
 def app_filter(app_id: str) -> str:
@@ -190,8 +195,20 @@ class OnboardingWebhooks:
                 raise ApiError(response.status, "unexpected answer to GET /webhooks: no items")
             items.extend(item for item in data["items"] if isinstance(item, dict))
             match = _NEXT_LINK.search(response.headers.get("Link", "") or "")
-            next_path = match.group(1) if match else None
+            next_path = self._next_page(match.group(1)) if match else None
         return items
+
+    def _next_page(self, link: str) -> str:
+        """The next page's URL; only below the API base URL, since the bearer goes along."""
+        base = self.http.base_url
+        url = urllib.parse.urljoin(base + "/", link)
+        if not same_origin_below(base, url):
+            raise ApiError(
+                502,
+                f"refusing to follow the next-page link {url!r}: it is outside the API base "
+                f"URL {base} (the token-manager token would be sent there)",
+            )
+        return url
 
     def _get(self, path: str) -> ApiResponse:
         return self.bearer.call(lambda token: self.http.request("GET", path, bearer=token))

@@ -115,16 +115,39 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(later, now=now.timestamp()) == pytest.approx(30.0)
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_idempotent_methods_are_retried_on_gateway_errors(
-    httpserver: HTTPServer, make_http: MakeHttp, sleeps: list[float], method: str, status: int
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_reads_are_retried_on_server_and_gateway_errors(
+    httpserver: HTTPServer, make_http: MakeHttp, sleeps: list[float], status: int
 ) -> None:
-    httpserver.expect_ordered_request("/v1/x", method=method).respond_with_data("", status=status)
-    httpserver.expect_ordered_request("/v1/x", method=method).respond_with_json({"ok": 1})
-    assert make_http().request(method, "/x", json={} if method == "PUT" else None).data == {"ok": 1}
+    """A GET changes nothing, so a 500 is retried like a gateway error (bounded, backoff)."""
+    httpserver.expect_ordered_request("/v1/x", method="GET").respond_with_data("", status=status)
+    httpserver.expect_ordered_request("/v1/x", method="GET").respond_with_json({"ok": 1})
+    assert make_http().request("GET", "/x").data == {"ok": 1}
     assert len(httpserver.log) == 2
     assert len(sleeps) == 1
+
+
+def test_reads_give_up_on_500_after_the_retry_budget(
+    httpserver: HTTPServer, make_http: MakeHttp, sleeps: list[float]
+) -> None:
+    httpserver.expect_request("/v1/x").respond_with_json({"message": "boom"}, status=500)
+    with pytest.raises(ApiError, match="HTTP 500: boom"):
+        make_http(retry=RetryPolicy(max_retries=2, backoff_seconds=0.01)).request("GET", "/x")
+    assert len(httpserver.log) == 3
+    assert sleeps[1] > sleeps[0]
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_changes_are_left_to_the_caller_after_gateway_errors(
+    httpserver: HTTPServer, make_http: MakeHttp, sleeps: list[float], method: str, status: int
+) -> None:
+    """A PUT's nonce is single-use and a re-sent DELETE answers 404: not re-sent blindly."""
+    httpserver.expect_request("/v1/x", method=method).respond_with_data("", status=status)
+    with pytest.raises(AmbiguousRequestError):
+        make_http().request(method, "/x", json={} if method == "PUT" else None)
+    assert len(httpserver.log) == 1
+    assert sleeps == []
 
 
 def test_gateway_errors_give_up_with_the_api_error(
@@ -147,7 +170,7 @@ def test_post_is_never_retried_on_gateway_errors(
 
 
 def test_other_errors_are_not_retried(httpserver: HTTPServer, make_http: MakeHttp) -> None:
-    httpserver.expect_request("/v1/x").respond_with_json({"message": "bad"}, status=500)
+    httpserver.expect_request("/v1/x").respond_with_json({"message": "bad"}, status=400)
     with pytest.raises(ApiError):
         make_http().request("GET", "/x")
     assert len(httpserver.log) == 1

@@ -127,10 +127,10 @@ def test_latency_beyond_the_read_timeout_is_a_transport_error(
     assert get(sandbox, service_app_token).status_code == 200
 
 
-def test_an_unretried_5xx_becomes_an_api_error_with_tracking_id(
+def test_a_5xx_that_outlasts_the_retries_becomes_an_api_error_with_tracking_id(
     sandbox: Sandbox, service_app_token: str
 ) -> None:
-    sandbox.add_fault(500, path="/dataSources")
+    sandbox.add_fault(500, count=10, path="/dataSources")
     http = client(sandbox, service_app_token, [])
     try:
         with pytest.raises(ApiError) as failure:

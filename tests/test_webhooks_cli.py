@@ -8,11 +8,19 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from pytest_httpserver import HTTPServer
 
 from byods_manager.cli.main import cli
+from byods_manager.errors import ApiError
+from byods_manager.http import HttpClient
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.state import spark_id
 from byods_manager.sandbox.webhooks import PORTAL_CLIENT_ID
+from byods_manager.tokens.bearer import TokenManagerBearer
+from byods_manager.tokens.config import load_config
+from byods_manager.tokens.manager import TokenManager
+from byods_manager.tokens.store import TokenStore
+from byods_manager.webhooks_api import OnboardingWebhooks
 
 TARGET = "http://127.0.0.1:9/webhooks/service-app"
 
@@ -182,3 +190,28 @@ def test_an_integration_token_is_used_when_the_personal_token_is_rejected(
     )
     integration = json.loads(store.read_text())["integrations"]
     assert any(entry["accessToken"] for entry in integration.values())
+
+
+def test_list_follows_next_pages_only_below_the_base_url(
+    sandbox: Sandbox, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    """The token-manager token goes with each page request: a next link elsewhere is refused."""
+    config = load_config(sandbox.write_config(tmp_path / "token-config.json"))
+    manager = TokenManager(config, base_url=sandbox.base_url, store=TokenStore(tmp_path / "t.json"))
+    item = {"id": "w1", "resource": "serviceApp", "event": "authorized", "targetUrl": TARGET}
+    httpserver.expect_request("/v1/webhooks", query_string="").respond_with_json(
+        {"items": [item]}, headers={"Link": '</v1/webhooks?cursor=2>; rel="next"'}
+    )
+    httpserver.expect_request("/v1/webhooks", query_string="cursor=2").respond_with_json(
+        {"items": [{**item, "id": "w2"}]},
+        headers={"Link": '<http://elsewhere.example/v1/webhooks?cursor=3>; rel="next"'},
+    )
+    http = HttpClient(httpserver.url_for("/v1"), None)
+    api = OnboardingWebhooks(
+        http, TokenManagerBearer(manager), config.service_app.app_id, manager.store
+    )
+    with pytest.raises(ApiError, match="outside the API base URL"):
+        api.list_webhooks()
+    assert len(httpserver.log) == 2
+    http.close()
+    manager.close()

@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..paths import resolve_base_url, resolve_config_path
+from ..secrets import scrub_text
 
 if TYPE_CHECKING:
     from ..audit import AuditLog
     from ..auth import TokenProvider
     from ..client import DataSourceClient
+    from ..deadline import Deadline
+    from ..environments import Environment
     from ..http import HttpClient
     from ..tokens.manager import TokenManager
 
@@ -25,11 +28,47 @@ class AppContext:
     base_url_option: str | None = None
     verbose: int = 0
     audit_log_option: str | None = None
+    timeout_option: str | None = None
+    env_option: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def environment(self) -> Environment:
+        """--env, else $BYODS_ENV, else the one a given base URL belongs to, else production."""
+        import os
+
+        from ..environments import resolve_environment
+
+        given = self.base_url_option or os.environ.get("WEBEX_API_BASE_URL")
+        return resolve_environment(self.env_option, base_url=given)
+
+    @property
     def base_url(self) -> str:
-        return resolve_base_url(self.base_url_option)
+        from ..base_url import warn_if_not_webex
+
+        url = resolve_base_url(self.base_url_option, default=self.environment.api_base_url)
+        warn_if_not_webex(url, self.warn)
+        return url
+
+    @property
+    def deadline(self) -> Deadline:
+        """The whole command's deadline (``--timeout``), started when first asked for."""
+        if "deadline" not in self._cache:
+            from ..deadline import DEFAULT_COMMAND_TIMEOUT_SECONDS, Deadline
+            from ..durations import parse_duration
+
+            seconds = DEFAULT_COMMAND_TIMEOUT_SECONDS
+            if self.timeout_option:
+                seconds = parse_duration(self.timeout_option).total_seconds()
+            label = f"--timeout {self.timeout_option}" if self.timeout_option else ""
+            self._cache["deadline"] = Deadline(seconds, label=label)
+        result: Deadline = self._cache["deadline"]
+        return result
+
+    def describe_environment(self) -> str:
+        from ..environments import describe_environment
+
+        return describe_environment(self.environment, self.base_url)
 
     @property
     def config_path(self) -> Path:
@@ -38,10 +77,10 @@ class AppContext:
     def notify(self, message: str) -> None:
         """A progress note for people: shown on stderr in verbose mode only."""
         if self.verbose:
-            click.echo(message, err=True)
+            click.echo(scrub_text(message), err=True)
 
     def warn(self, message: str) -> None:
-        click.echo(f"Warning: {message}", err=True)
+        click.echo(f"Warning: {scrub_text(message)}", err=True)
 
     def token_provider(self) -> TokenProvider:
         """$WEBEX_SERVICE_APP_ACCESS_TOKEN if set, else the token manager over the config."""
@@ -65,6 +104,7 @@ class AppContext:
                 base_url=self.base_url,
                 notify=self.notify,
                 warn=self.warn,
+                deadline=self.deadline,
             )
         manager: TokenManager = self._cache["manager"]
         return manager
@@ -74,7 +114,7 @@ class AppContext:
             from ..http import HttpClient
 
             self._cache["http"] = HttpClient(
-                self.base_url, self.token_provider(), notify=self.notify
+                self.base_url, self.token_provider(), notify=self.notify, deadline=self.deadline
             )
         result: HttpClient = self._cache["http"]
         return result

@@ -28,6 +28,14 @@ from .reporting import ReportingGroup
     help="Webex API base URL (default: $WEBEX_API_BASE_URL or https://webexapis.com/v1).",
 )
 @click.option(
+    "--env",
+    "env_option",
+    type=click.Choice(["production", "integration"], case_sensitive=False),
+    envvar="BYODS_ENV",
+    help="Webex environment: API base URL and identity brokers (default: $BYODS_ENV or "
+    "production). --base-url and $WEBEX_API_BASE_URL still set the base URL.",
+)
+@click.option(
     "--audit-log",
     "audit_log_option",
     metavar="PATH",
@@ -35,6 +43,13 @@ from .reporting import ReportingGroup
     help="Append the audit trail here (default: the user state dir).",
 )
 @click.option("-v", "--verbose", count=True, help="Show progress notes (-vv for debug logs).")
+@click.option(
+    "--timeout",
+    "timeout_option",
+    metavar="DURATION",
+    envvar="BYODS_TIMEOUT",
+    help="Deadline for the whole command, e.g. 90s or 10m (default: 5m).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -43,6 +58,8 @@ def cli(
     base_url_option: str | None,
     audit_log_option: str | None,
     verbose: int,
+    timeout_option: str | None,
+    env_option: str | None,
 ) -> None:
     """Manage Webex BYODS data sources and keep their service-app tokens alive.
 
@@ -52,20 +69,27 @@ def cli(
     (run `byods auth setup`).
     """
     if verbose >= 2:
+        from ..secrets import RedactingFilter
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter())
     ctx.obj = AppContext(
         config_option=config_option,
         profile=profile,
         base_url_option=base_url_option,
         verbose=verbose,
         audit_log_option=audit_log_option,
+        timeout_option=timeout_option,
+        env_option=env_option,
     )
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, sandbox_cmd, schemas, token_cmd, webhooks_cmd
+    from . import auth_cmd, datasources, jws_cmd, sandbox_cmd, schemas, token_cmd, webhooks_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, webhooks_cmd):
+    modules = (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, jws_cmd, webhooks_cmd)
+    for module in modules:
         module.register(cli)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ..errors import ByodsError
+from ..secrets import scrub_text
 
 
 class ReportsErrors(click.Command):
@@ -16,7 +17,7 @@ class ReportsErrors(click.Command):
         try:
             return super().invoke(ctx)
         except ByodsError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {scrub_text(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..auth import ENV_ACCESS_TOKEN
+from ..secrets import scrub_text
 from .context import AppContext, pass_app
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
@@ -63,17 +64,19 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
     checks: list[CheckResult] = manager.check() if check else []
     if as_json:
         payload = status.to_dict()
+        payload.update(_environment_fields(app))
         if check:
             payload["checks"] = [result.to_dict() for result in checks]
         print_json(payload)
     else:
+        click.echo(f"Environment: {app.describe_environment()}")
         click.echo(_render_status(status))
         if check:
             click.echo("")
             click.echo("Checks:")
             for result in checks:
                 mark = "ok  " if result.ok else "FAIL"
-                detail = result.detail.replace("\n", "\n        ")
+                detail = scrub_text(result.detail).replace("\n", "\n        ")
                 click.echo(f"  {mark} {result.name}\n        {detail}")
     failed = [result.exit_code or 1 for result in checks if not result.ok]
     if failed:
@@ -90,13 +93,19 @@ def _env_only_status(env_token: str, app: AppContext, as_json: bool) -> None:
                 "envTokenBypass": True,
                 "envTokenPrefix": redact(env_token),
                 "tiers": [],
+                **_environment_fields(app),
             }
         )
         return
+    click.echo(f"Environment: {app.describe_environment()}")
     click.echo(
         f"Using {ENV_ACCESS_TOKEN} ({redact(env_token)}): the token manager is bypassed and "
         f"cannot refresh it. No token-manager config at {app.config_path}."
     )
+
+
+def _environment_fields(app: AppContext) -> dict[str, str]:
+    return {"environment": app.environment.name, "baseUrl": app.base_url}
 
 
 def _render_status(status: TokenStatus) -> str:

@@ -164,6 +164,19 @@ class ProfileConfig:
     token_store: Path | None = None
     refresh_threshold_seconds: float | None = None
 
+    def __post_init__(self) -> None:
+        from ..secrets import remember_secret
+
+        service, manager = self.service_app, self.token_manager
+        remember_secret(
+            service.client_secret,
+            service.seed_access_token,
+            service.seed_refresh_token,
+            manager.personal_access_token,
+            manager.oauth_client_secret,
+            manager.oauth_refresh_token,
+        )
+
 
 def _json_path(parts: Iterable[Any]) -> str:
     text = "$"

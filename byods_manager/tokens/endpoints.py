@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ByodsError
+from ..secrets import remember_secret
 
 if TYPE_CHECKING:
     from ..http import HttpClient
@@ -27,14 +28,19 @@ class TokenResponse:
     refresh_token: str | None = field(default=None, repr=False)
     refresh_expires_at: float | None = None
     token_type: str = "Bearer"
+    # The API base URL that issued the grant: stored tokens are only ever sent back there.
+    base_url: str | None = None
 
     @classmethod
-    def from_payload(cls, payload: Any, received_at: float | None = None) -> TokenResponse:
+    def from_payload(
+        cls, payload: Any, received_at: float | None = None, base_url: str | None = None
+    ) -> TokenResponse:
         if not isinstance(payload, dict):
             raise ByodsError("the token endpoint answered without a JSON object")
         access = payload.get("access_token")
         if not isinstance(access, str) or not access:
             raise ByodsError("the token endpoint answered without an access_token")
+        remember_secret(access, payload.get("refresh_token"))
         now = time.time() if received_at is None else received_at
         expires_in = _seconds(payload.get("expires_in"), "expires_in")
         refresh = payload.get("refresh_token")
@@ -49,6 +55,7 @@ class TokenResponse:
                 else None
             ),
             token_type=str(payload.get("token_type") or "Bearer"),
+            base_url=base_url,
         )
 
 
@@ -64,7 +71,7 @@ def _seconds(value: Any, name: str) -> float:
 def _access_token_grant(http: HttpClient, form: dict[str, str]) -> TokenResponse:
     """``POST {base}/access_token``, form-encoded, with no Authorization header."""
     response = http.request("POST", "/access_token", form=form, authenticated=False)
-    return TokenResponse.from_payload(response.data)
+    return TokenResponse.from_payload(response.data, base_url=http.base_url)
 
 
 def refresh_grant(
@@ -114,7 +121,7 @@ def mint_service_app_token(
         json={"clientId": client_id, "clientSecret": client_secret, "targetOrgId": target_org_id},
         bearer=bearer,
     )
-    return TokenResponse.from_payload(response.data)
+    return TokenResponse.from_payload(response.data, base_url=http.base_url)
 
 
 def authorize_url(

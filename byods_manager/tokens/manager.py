@@ -28,6 +28,7 @@ from .tiers import (
 )
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..http import HttpClient
 
 Notify = Callable[[str], None]
@@ -49,10 +50,12 @@ class TokenManager:
         threshold_seconds: float | None = None,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.config = config
+        self.deadline = deadline
         self.base_url = base_url.rstrip("/")
-        self.store = store or TokenStore(default_store_path(config.token_store))
+        self.store = store or TokenStore(default_store_path(config.token_store), warn=warn)
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
         self.threshold = (
@@ -73,9 +76,10 @@ class TokenManager:
         base_url: str,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> TokenManager:
         config = load_config(config_path, profile, warn=warn)
-        return cls(config, base_url=base_url, notify=notify, warn=warn)
+        return cls(config, base_url=base_url, notify=notify, warn=warn, deadline=deadline)
 
     # -- the TokenProvider interface -------------------------------------------------
 
@@ -91,6 +95,7 @@ class TokenManager:
             token = self._usable(data)
             if token is not None:
                 return token
+            self.store.reserve()
             return self._chain.run(data, lambda: self.store.save(data)).token
 
     def invalidate(self, token: str) -> bool:
@@ -119,6 +124,7 @@ class TokenManager:
             token = self._usable(data)
             if token is not None and not force:
                 return RefreshOutcome(0, entry.expires_at, entry.refresh_expires_at, token)
+            self.store.reserve()
             return self._chain.run(data, lambda: self.store.save(data), forced=force)
 
     def is_token_valid(self) -> bool:
@@ -175,6 +181,7 @@ class TokenManager:
             integration = data.integrations.get(client_id)
             if integration is None or not integration.refresh_usable():
                 return None
+            self.store.reserve()
             return self._chain.refresh_integration(data, lambda: self.store.save(data))
 
     def save_minted_tokens(self, response: TokenResponse) -> None:
@@ -212,6 +219,8 @@ class TokenManager:
         entry = data.service_apps.get(self.config.service_app.store_key)
         if entry is None or not entry.access_valid(self.threshold):
             return None
+        if entry.bound_elsewhere(self.base_url):
+            return None
         token = entry.access_token
         if token is None or token in self._rejected:
             return None
@@ -228,7 +237,11 @@ class TokenManager:
             from ..http import TOKEN_ENDPOINT_RETRY, HttpClient
 
             self._token_http = HttpClient(
-                self.base_url, None, retry=TOKEN_ENDPOINT_RETRY, notify=self.notify
+                self.base_url,
+                None,
+                retry=TOKEN_ENDPOINT_RETRY,
+                notify=self.notify,
+                deadline=self.deadline,
             )
         return self._token_http
 
@@ -236,7 +249,7 @@ class TokenManager:
         from ..http import HttpClient
 
         name = "service-app token: GET /dataSources/"
-        http = HttpClient(self.base_url, self, notify=self.notify)
+        http = HttpClient(self.base_url, self, notify=self.notify, deadline=self.deadline)
         try:
             before = self.get_token()
             response = http.request("GET", "/dataSources/")
@@ -258,6 +271,7 @@ class TokenManager:
         try:
             with self.store.locked() as data:
                 self._reconcile_and_save(data)
+                self.store.reserve()
                 outcome = self._chain.run(data, lambda: self.store.save(data), start_tier=2)
         except ByodsError as exc:
             return CheckResult(name, False, str(exc), exc.exit_code)

@@ -31,16 +31,26 @@ writes goes through :meth:`TokenStore.locked`, which re-reads after taking the l
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import paths
-from ..errors import ConfigError
-from ..fileio import atomic_write_json, file_lock, read_json
+from ..errors import ByodsError, ConfigError
+from ..fileio import (
+    SECRET_FILE_MODE,
+    atomic_write_text,
+    ensure_private_dir,
+    file_lock,
+    fsync_directory,
+    read_json,
+)
+from ..secrets import remember_secret
 from .config import fingerprint
 
 if TYPE_CHECKING:
@@ -51,6 +61,12 @@ ENV_TOKEN_STORE = "BYODS_TOKEN_STORE"
 STORE_FILENAME = "tokens.json"
 KNOWN_LIMIT = 16
 LOCK_TIMEOUT_SECONDS = 120.0
+# Room set aside before a refresh token is spent: the current store plus this much.
+RESERVE_EXTRA_BYTES = 16 * 1024
+# A save that fails after Webex rotated a token is retried for a while (a disk can be
+# freed meanwhile): the new refresh token exists only in this process until it is saved.
+SAVE_ATTEMPTS = 6
+SAVE_RETRY_SECONDS = 5.0
 
 
 def default_store_path(configured: Path | None = None) -> Path:
@@ -75,6 +91,12 @@ class TokenEntry:
     updated_at: float | None = None
     known: list[str] = field(default_factory=list, repr=False)
     config_known: list[str] = field(default_factory=list, repr=False)
+    # The API base URL the tokens came from (None: from the config, or an older store).
+    base_url: str | None = None
+
+    def bound_elsewhere(self, base_url: str) -> bool:
+        """True when these tokens were issued by another API base URL: never send them."""
+        return self.base_url is not None and self.base_url != base_url.rstrip("/")
 
     def remember(self, *values: str | None) -> None:
         """Record fingerprints of tokens this entry has held (only the latest are kept)."""
@@ -134,6 +156,7 @@ class TokenEntry:
         self.refresh_token, self.refresh_expires_at = refresh_token, None
         self.access_token, self.expires_at = None, None
         self.source = "config"
+        self.base_url = None
 
     def set_grant(self, grant: TokenResponse, source: str) -> None:
         """:meth:`set_pair` with a token endpoint's response."""
@@ -144,6 +167,8 @@ class TokenEntry:
             grant.refresh_expires_at,
             source,
         )
+        if grant.base_url:
+            self.base_url = grant.base_url.rstrip("/")
 
     def set_integration_grant(
         self, grant: TokenResponse, source: str, personal_token: str | None
@@ -164,12 +189,14 @@ class TokenEntry:
             "updatedAt": self.updated_at,
             "known": list(self.known),
             "configKnown": list(self.config_known),
+            **({"baseUrl": self.base_url} if self.base_url else {}),
         }
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> TokenEntry:
         if not isinstance(data, dict):
             raise ValueError(f"{where} is not an object")
+        remember_secret(data.get("accessToken"), data.get("refreshToken"))
         return cls(
             access_token=_opt_str(data.get("accessToken"), f"{where}.accessToken"),
             expires_at=_opt_num(data.get("expiresAt"), f"{where}.expiresAt"),
@@ -179,6 +206,7 @@ class TokenEntry:
             updated_at=_opt_num(data.get("updatedAt"), f"{where}.updatedAt"),
             known=_fingerprints(data.get("known")),
             config_known=_fingerprints(data.get("configKnown")),
+            base_url=_opt_str(data.get("baseUrl"), f"{where}.baseUrl"),
         )
 
 
@@ -259,10 +287,20 @@ class StoreData:
 class TokenStore:
     """The token file at ``path``: lock-guarded, atomically written, versioned."""
 
-    def __init__(self, path: Path | str, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._cache: tuple[tuple[int, int, int], StoreData] | None = None
+        self._reserved: tuple[int, str] | None = None
+        self._sleep = sleep
+        self.warn = warn or (lambda message: None)
 
     def load(self) -> StoreData:
         """The current content (empty when the file does not exist yet)."""
@@ -287,9 +325,100 @@ class TokenStore:
         return _copy(data)
 
     def save(self, data: StoreData) -> None:
-        """Replace the file atomically (0600). Call only while holding :meth:`locked`."""
-        atomic_write_json(self.path, data.to_json())
-        self._cache = None
+        """Replace the file atomically (0600). Call only while holding :meth:`locked`.
+
+        Writes into the space :meth:`reserve` set aside when there is one. A failing save
+        is retried for a while; if it still fails, the error names the file.
+        """
+        text = json.dumps(data.to_json(), indent=2, sort_keys=False) + "\n"
+        problem = ""
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                if self._reserved is not None:
+                    self._save_into_reservation(text.encode("utf-8"))
+                else:
+                    atomic_write_text(self.path, text)
+                self._cache = None
+                return
+            except OSError as exc:
+                problem = exc.strerror or str(exc)
+            if attempt < SAVE_ATTEMPTS:
+                self.warn(
+                    f"could not save the token store {self.path} ({problem}); "
+                    f"retrying in {SAVE_RETRY_SECONDS:.0f}s (attempt {attempt}/{SAVE_ATTEMPTS})"
+                )
+                self._sleep(SAVE_RETRY_SECONDS)
+        raise ByodsError(
+            f"could not save the token store {self.path} after {SAVE_ATTEMPTS} attempts "
+            f"({problem}). Tokens Webex just issued could not be kept; if a refresh token "
+            "was rotated, run `byods token refresh` once the disk problem is fixed "
+            "(or `byods auth setup` if it reports that every tier failed)."
+        )
+
+    def reserve(self) -> None:
+        """Before a refresh token is spent, prove that the new store can be written.
+
+        A temporary file as large as the current store plus :data:`RESERVE_EXTRA_BYTES` is
+        written and fsynced next to the store; the next :meth:`save` overwrites it in
+        place (no new space needed) and renames it over the store. Raises ByodsError,
+        before anything was sent, when the room cannot be had (a full disk, a file size
+        limit, a read-only directory).
+        """
+        self.release_reservation()
+        try:
+            ensure_private_dir(self.path.parent)
+            size = self.path.stat().st_size if self.path.exists() else 0
+            fd, name = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
+        except OSError as exc:
+            raise self._no_room(exc) from None
+        try:
+            os.fchmod(fd, SECRET_FILE_MODE)
+            _write_fully(fd, b"\0" * (size + RESERVE_EXTRA_BYTES))
+            os.fsync(fd)
+        except OSError as exc:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+            raise self._no_room(exc) from None
+        self._reserved = (fd, name)
+
+    def release_reservation(self) -> None:
+        if self._reserved is None:
+            return
+        fd, name = self._reserved
+        self._reserved = None
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+    def _no_room(self, exc: OSError) -> ByodsError:
+        return ByodsError(
+            f"cannot write next to the token store {self.path} "
+            f"({exc.strerror or exc}); nothing was refreshed and the stored refresh token "
+            "was not spent. Free some space (or choose another store with "
+            f"{ENV_TOKEN_STORE}) and try again."
+        )
+
+    def _save_into_reservation(self, content: bytes) -> None:
+        assert self._reserved is not None
+        fd, name = self._reserved
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            _write_fully(fd, content)
+            os.ftruncate(fd, len(content))
+            os.fsync(fd)
+            os.replace(name, self.path)
+        except OSError:
+            self.release_reservation()  # the next attempt writes a fresh file
+            raise
+        self._reserved = None
+        os.close(fd)
+        fsync_directory(self.path.parent)
+        with contextlib.suppress(ByodsError):
+            self.reserve()  # room for a second save in the same refresh (tier 3)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[StoreData]:
@@ -301,7 +430,10 @@ class TokenStore:
         with file_lock(self.path, timeout=self.lock_timeout):
             self._cache = None
             self._remove_stale_temp_files()
-            yield self.load()
+            try:
+                yield self.load()
+            finally:
+                self.release_reservation()
 
     def _remove_stale_temp_files(self) -> None:
         """Temp files left by a writer that died mid-save (we hold the lock, so no live
@@ -309,6 +441,13 @@ class TokenStore:
         for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+
+
+def _write_fully(fd: int, content: bytes) -> None:
+    view = memoryview(content)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _copy(data: StoreData) -> StoreData:

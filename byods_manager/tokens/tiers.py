@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ApiError, AuthRequiredError, ByodsError
+from ..errors import ApiError, AuthRequiredError, ByodsError, ConfigError
 from ..secrets import redact
 from . import endpoints
 from .config import ProfileConfig
@@ -74,6 +74,7 @@ class _Failure:
     tier: int
     text: str
     definitive: bool
+    status: int | None = None
 
 
 def iso(when: float | None) -> str | None:
@@ -120,7 +121,11 @@ def reconcile(data: StoreData, config: ProfileConfig) -> bool:
 
 
 def token_manager_bearer(
-    config: ProfileConfig, data: StoreData, threshold: float, now: float | None = None
+    config: ProfileConfig,
+    data: StoreData,
+    threshold: float,
+    now: float | None = None,
+    base_url: str | None = None,
 ) -> tuple[str, str] | None:
     """The token that authorizes the Applications API, with a label for messages.
 
@@ -132,7 +137,11 @@ def token_manager_bearer(
     integration = (
         data.integrations.get(manager.oauth_client_id) if manager.oauth_client_id else None
     )
-    integration_valid = integration is not None and integration.access_valid(threshold, now)
+    integration_valid = (
+        integration is not None
+        and integration.access_valid(threshold, now)
+        and not (base_url and integration.bound_elsewhere(base_url))
+    )
     if pat and (integration is None or not integration.knows(pat) or not integration_valid):
         return pat, f"personal access token {redact(pat)}"
     if integration is not None and integration_valid and integration.access_token:
@@ -182,7 +191,9 @@ class RefreshChain:
             if outcome is not None:
                 return outcome
 
-        bearer = token_manager_bearer(self.config, data, self.threshold)
+        bearer = token_manager_bearer(
+            self.config, data, self.threshold, base_url=self._http().base_url
+        )
         needs_tier3 = bearer is None
         if bearer is None:
             failures.append(
@@ -208,7 +219,7 @@ class RefreshChain:
             failures.append(
                 _Failure(3, "tier 3 (integration OAuth refresh): skipped (tier 2 got no 401)", True)
             )
-        raise _final_error(failures)
+        raise _final_error(failures, self._http().base_url)
 
     def _tier0_reason(self, entry: TokenEntry, forced: bool) -> str:
         if forced:
@@ -230,6 +241,9 @@ class RefreshChain:
             failures.append(_Failure(1, f"{label}): none stored", True))
             return None
         label += f" {redact(entry.refresh_token)})"
+        if entry.bound_elsewhere(self._http().base_url):
+            failures.append(_Failure(1, f"{label}: {_elsewhere(entry, self._http())}", True))
+            return None
         if not entry.refresh_usable():
             failures.append(_Failure(1, f"{label}: expired {iso(entry.refresh_expires_at)}", True))
             return None
@@ -291,6 +305,9 @@ class RefreshChain:
             failures.append(_Failure(3, f"{label}): no integration refresh token", True))
             return None
         label += f" {redact(integration.refresh_token)})"
+        if integration.bound_elsewhere(self._http().base_url):
+            failures.append(_Failure(3, f"{label}: {_elsewhere(integration, self._http())}", True))
+            return None
         if not integration.refresh_usable():
             failures.append(
                 _Failure(3, f"{label}: expired {iso(integration.refresh_expires_at)}", True)
@@ -360,15 +377,29 @@ class RefreshChain:
                 save()
 
 
+def _elsewhere(entry: TokenEntry, http: HttpClient) -> str:
+    return (
+        f"issued by {entry.base_url}, not sent to {http.base_url} "
+        "(stored tokens are only used with the base URL they came from)"
+    )
+
+
 def _failure(tier: int, label: str, exc: ByodsError) -> _Failure:
     if isinstance(exc, ApiError):
         definitive = exc.status in DEFINITIVE_STATUSES
-        return _Failure(tier, f"{label}: rejected, {exc.describe()}", definitive)
+        return _Failure(tier, f"{label}: rejected, {exc.describe()}", definitive, exc.status)
     return _Failure(tier, f"{label}: {exc}", False)
 
 
-def _final_error(failures: list[_Failure]) -> ByodsError:
+def _final_error(failures: list[_Failure], base_url: str) -> ByodsError:
     lines = [f.text for f in failures]
+    statuses = [f.status for f in failures if f.status is not None]
+    if statuses and all(status == 404 for status in statuses):
+        return ConfigError(
+            f"Every token endpoint answered 404 Not Found: the API base URL {base_url} looks "
+            "wrong (Webex's is https://webexapis.com/v1; note the /v1). "
+            "Check --base-url / WEBEX_API_BASE_URL.\n" + "\n".join(f"  - {line}" for line in lines)
+        )
     if all(f.definitive for f in failures):
         return AuthRequiredError(
             "No valid service-app access token could be obtained: every refresh tier failed. "

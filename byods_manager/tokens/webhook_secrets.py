@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..secrets import remember_secret
 from .store import StoreData, TokenStore
 
 SECTION = "webhookSecrets"
@@ -34,6 +35,7 @@ def _section(data: StoreData) -> dict[str, Any]:
 def _entry(target_url: str, value: Any) -> WebhookSecret | None:
     if not isinstance(value, dict) or not isinstance(value.get("secret"), str):
         return None
+    remember_secret(value["secret"])
     ids = value.get("webhookIds")
     updated = value.get("updatedAt")
     return WebhookSecret(
