@@ -13,6 +13,7 @@ from byods_manager.service.onboarding import (
     WebhookEvent,
     WebhookReceiver,
     customer_org_id,
+    event_identity,
 )
 from byods_manager.service.signature import sign, verify_any, verify_signature
 from tests.fixtures_onboarding import WEBHOOK_SECRET, Onboarding
@@ -194,3 +195,16 @@ def test_a_failing_handler_does_not_stop_the_worker() -> None:
 def test_a_receiver_needs_a_secret() -> None:
     with pytest.raises(ValueError):
         WebhookReceiver(["", ""], Recorder())
+
+
+def test_event_identity_uses_the_moment_then_the_bytes() -> None:
+    base = {"id": "wh", "resource": "serviceApp", "event": "authorized"}
+    created = {**base, "data": {"orgId": "o", "created": "t1"}}
+    dated = {**base, "data": {"orgId": "o", "authorizationDate": "t1"}}
+    other_time = {**base, "data": {"orgId": "o", "created": "t2"}}
+    bare = {**base, "data": {"orgId": "o"}}
+    assert event_identity(created, "o", b"x") == event_identity(created, "o", b"y")
+    assert event_identity(created, "o", b"x") == event_identity(dated, "o", b"z")
+    assert event_identity(created, "o", b"x") != event_identity(other_time, "o", b"x")
+    assert event_identity(bare, "o", b"x") != event_identity(bare, "o", b"y")
+    assert event_identity(bare, "o", b"x") == event_identity(bare, "o", b"x")

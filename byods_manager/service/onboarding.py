@@ -79,19 +79,29 @@ def customer_org_id(envelope: Mapping[str, Any]) -> str | None:
     return None
 
 
+def event_moment(envelope: Mapping[str, Any]) -> str | None:
+    """When the event happened: ``data.created``, else ``data.authorizationDate``."""
+    data = envelope.get("data")
+    if not isinstance(data, Mapping):
+        return None
+    for key in ("created", "authorizationDate"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 def event_identity(envelope: Mapping[str, Any], org_id: str, raw_body: bytes) -> str:
     """What makes two deliveries "the same event".
 
     A Webex envelope's ``id`` is the webhook's id, shared by all its events, so the event
-    is its webhook, kind, org and ``data.created`` moment; without ``created`` the digest
-    of the exact body stands in (a replay is byte-identical, or its signature would fail).
+    is its webhook, kind, org and moment (:func:`event_moment`); without a moment the
+    digest of the exact body stands in (a replay is byte-identical, or its signature
+    would fail).
     """
-    data = envelope.get("data")
-    created = data.get("created") if isinstance(data, Mapping) else None
-    if isinstance(created, str) and created:
-        text = "|".join(
-            (str(envelope.get("id") or ""), str(envelope.get("event")), org_id, created)
-        )
+    moment = event_moment(envelope)
+    if moment:
+        text = "|".join((str(envelope.get("id") or ""), str(envelope.get("event")), org_id, moment))
         return "event:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     return "body:" + hashlib.sha256(raw_body).hexdigest()
 
@@ -204,7 +214,6 @@ class WebhookReceiver:
         if not self.seen.add(event_id, org_id):
             return 200, {"status": "duplicate", "event": kind, "orgId": org_id}
         webhook_id = envelope.get("id")
-        created = data.get("created") if isinstance(data, Mapping) else None
         self._submit(
             WebhookEvent(
                 event_id=event_id,
@@ -212,7 +221,7 @@ class WebhookReceiver:
                 org_id=org_id,
                 app_id=app_id,
                 webhook_id=webhook_id if isinstance(webhook_id, str) else None,
-                created=created if isinstance(created, str) else None,
+                created=event_moment(envelope),
                 envelope=envelope,
                 superseded=lambda: not self.seen.is_latest(event_id, org_id),
             )
