@@ -28,6 +28,11 @@ _EXPORTS = {
     "TransportError": "byods_manager.errors",
     "AmbiguousRequestError": "byods_manager.errors",
     "decode_jws": "byods_manager.jws",
+    "Fleet": "byods_manager.fleet.orgs",
+    "SharedPacer": "byods_manager.fleet.pacing",
+    "extend_orgs": "byods_manager.fleet.extend",
+    "OrgRecord": "byods_manager.stores.orgs",
+    "app_id_for_client": "byods_manager.webex_ids",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -16,7 +16,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -113,6 +113,18 @@ def api_error_from_response(
     )
 
 
+class Pacer(Protocol):
+    """Pacing shared by several clients (see :mod:`byods_manager.fleet.pacing`)."""
+
+    def wait_turn(self) -> None:
+        """Block until this client may send its next request."""
+        ...
+
+    def rate_limited(self, seconds: float) -> None:
+        """The server answered 429: pause every client for ``seconds``."""
+        ...
+
+
 class HttpClient:
     """Sends requests to the Webex API below ``base_url``.
 
@@ -131,6 +143,7 @@ class HttpClient:
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         deadline: Deadline | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.deadline = deadline
@@ -139,6 +152,7 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.notify = notify or (lambda message: log.info("%s", message))
         self._sleep = sleep
+        self.pacer = pacer
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"byods-manager/{__version__}"
         self.session.headers["Accept"] = "application/json"
@@ -187,6 +201,8 @@ class HttpClient:
             if authenticated and token:
                 headers["Authorization"] = f"Bearer {token}"
                 remember_secret(token)
+            if self.pacer is not None:
+                self.pacer.wait_turn()
             if form:
                 remember_secret(*(v for k, v in form.items() if _secret_field(k)))
             timeout = self.timeout
@@ -247,7 +263,9 @@ class HttpClient:
                 retries += 1
                 wait = self._server_delay(response, retries)
                 self.notify(f"rate limited, waiting {wait:.0f}s ({method} {path})")
-                self._wait(wait, method, path, "rate limited (HTTP 429)")
+                pause = self.pacer.rate_limited if self.pacer is not None else None
+                # With a pacer every worker waits out the Retry-After, not only this one.
+                self._wait(wait, method, path, "rate limited (HTTP 429)", sleep=pause)
                 continue
 
             if response.status_code in retry_statuses:
@@ -276,15 +294,22 @@ class HttpClient:
                 )
             return ApiResponse(response.status_code, data, dict(response.headers))
 
-    def _wait(self, seconds: float, method: str, path: str, problem: str) -> None:
-        """Sleep before a retry, but never past the command's deadline."""
+    def _wait(
+        self,
+        seconds: float,
+        method: str,
+        path: str,
+        problem: str,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        """Sleep (or ``sleep``) before a retry, but never past the command's deadline."""
         if self.deadline is not None and self.deadline.remaining() < seconds:
             raise DeadlineExceeded(
                 f"{method} {path}: {problem}; a retry in {seconds:.1f}s would pass the "
                 f"command's deadline ({self.deadline.label}), giving up. "
                 "Allow more time with --timeout."
             )
-        self._sleep(seconds)
+        (sleep or self._sleep)(seconds)
 
     def _server_delay(self, response: requests.Response, attempt: int) -> float:
         """The server's Retry-After (capped), else exponential backoff."""

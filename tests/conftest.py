@@ -23,6 +23,7 @@ _ISOLATED_ENV = (
     "BYODS_OAUTH_CLIENT_SECRET",
     "BYODS_ASSUME_TTY",
     "BYODS_ENV",
+    "BYODS_ORG",
 )
 
 

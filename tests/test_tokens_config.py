@@ -74,9 +74,9 @@ def test_all_problems_are_reported_at_once_with_json_paths_and_hints(
 
 def test_paths_inside_a_profile_name_the_profile(tokens_config: Callable[..., Path]) -> None:
     broken = profile_dict()
-    del broken["serviceApp"]["appId"]
+    del broken["serviceApp"]["clientId"]
     path = tokens_config({"profiles": {"prod": broken, "lab": profile_dict()}})
-    with pytest.raises(ConfigError, match=r"\$\.profiles\.prod\.serviceApp\.appId"):
+    with pytest.raises(ConfigError, match=r"\$\.profiles\.prod\.serviceApp\.clientId"):
         load_config(path, "prod")
     assert load_config(path, "lab").profile == "lab"  # one broken profile spoils no other
 

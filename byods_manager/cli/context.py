@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +19,8 @@ if TYPE_CHECKING:
     from ..client import DataSourceClient
     from ..deadline import Deadline
     from ..environments import Environment
-    from ..http import HttpClient
+    from ..fleet.orgs import Fleet
+    from ..http import HttpClient, Pacer
     from ..tokens.manager import TokenManager
 
 
@@ -30,6 +33,7 @@ class AppContext:
     audit_log_option: str | None = None
     timeout_option: str | None = None
     env_option: str | None = None
+    org_option: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,7 +98,23 @@ class AppContext:
         result: TokenProvider = self._cache["provider"]
         return result
 
+    def fleet(self) -> Fleet:
+        """Every org of the config's service app (see :mod:`byods_manager.fleet.orgs`)."""
+        if "fleet" not in self._cache:
+            from ..fleet.orgs import Fleet
+            from ..tokens.config import load_config
+
+            config = load_config(self.config_path, self.profile, warn=self.warn)
+            self._cache["fleet"] = Fleet(
+                config, base_url=self.base_url, notify=self.notify, warn=self.warn
+            )
+        fleet: Fleet = self._cache["fleet"]
+        return fleet
+
     def token_manager(self) -> TokenManager:
+        if "manager" not in self._cache and self.org_option:
+            fleet = self.fleet()
+            self._cache["manager"] = fleet.token_manager(fleet.resolve(self.org_option).org_id)
         if "manager" not in self._cache:
             from ..tokens.manager import TokenManager
 
@@ -139,6 +159,29 @@ class AppContext:
             )
         result: DataSourceClient = self._cache["client"]
         return result
+
+    def client_factory(self, pacer: Pacer | None = None) -> Callable[[str], DataSourceClient]:
+        """Makes a client with its own HTTP session for an org id (for worker threads);
+        ``""`` means the org this run selected (--org, else the config's)."""
+        from ..client import DataSourceClient
+        from ..http import HttpClient
+        from ..schema_cache import SchemaCache
+
+        audit = self.audit()
+        schemas = SchemaCache.for_base_url(self.base_url)
+        building = threading.Lock()  # worker threads must not each build a provider
+
+        def make(org_id: str) -> DataSourceClient:
+            with building:
+                if org_id:
+                    return self.fleet().client_for_org(
+                        org_id, audit=audit, schema_cache=schemas, pacer=pacer
+                    )
+                provider = self.token_provider()
+            http = HttpClient(self.base_url, provider, notify=self.notify, pacer=pacer)
+            return DataSourceClient(http, audit=audit, schema_cache=schemas)
+
+        return make
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -13,6 +13,7 @@ import click
 
 from ..errors import InputError
 from .context import AppContext, pass_app
+from .fleet_cmds import all_orgs_option, concurrency_option, dry_run_option
 from .render import F, json_option
 from .tty import stdin_is_interactive
 
@@ -141,10 +142,18 @@ def register(group: click.Group) -> None:
 
     @group.command("list")
     @json_option
+    @all_orgs_option
+    @concurrency_option
     @pass_app
-    def list_command(app: AppContext, as_json: bool) -> None:
+    def list_command(app: AppContext, as_json: bool, all_orgs: bool, concurrency: int) -> None:
         """List the org's data sources with schema names and time until the JWS expires."""
         from .render import data_source_json, data_source_table, print_json
+
+        if all_orgs:
+            from .fleet_cmds import list_all_orgs
+
+            list_all_orgs(app, as_json, concurrency)
+            return
 
         client = app.client()
         data_sources = client.list()
@@ -280,6 +289,9 @@ def register(group: click.Group) -> None:
     )
     @click.option("--lifetime-minutes", metavar="N", help="New JWS lifetime, 1..1440.")
     @json_option
+    @all_orgs_option
+    @concurrency_option
+    @dry_run_option
     @pass_app
     def extend_command(
         app: AppContext,
@@ -288,44 +300,44 @@ def register(group: click.Group) -> None:
         window: str | None,
         lifetime_minutes: str | None,
         as_json: bool,
+        all_orgs: bool,
+        concurrency: int,
+        dry_run: bool,
     ) -> None:
         """Renew the JWS of one data source (or --all) before it expires.
 
         Only the nonce (and the lifetime, if given) change. With --all, prints one line
         per data source and a summary; exits 1 if any failed. Disabled data sources are
-        skipped (`byods enable` renews their JWS).
+        skipped (`byods enable` renews their JWS). --all works --concurrency requests at
+        a time with one shared pacing; --all-orgs covers every active org; --dry-run
+        lists what would be extended and sends no PUT.
         """
+        if all_orgs:
+            extend_every = True
         if extend_every == (data_source_id is not None):
             raise InputError("give either a data source ID or --all")
         if window is not None and not extend_every:
             raise InputError("--if-expiring-within only applies with --all")
+        if dry_run and not extend_every:
+            raise InputError("--dry-run only applies with --all")
         lifetime = _lifetime(lifetime_minutes)
         if data_source_id is not None:  # and not --all
             extended = app.client().extend(data_source_id, lifetime)
             _echo_change("Extended", extended, as_json)
             return
 
-        from ..bulk import EXTENDED, SKIPPED, extend_all
         from ..durations import parse_duration
-        from .render import print_json
+        from .fleet_cmds import extend_all
 
-        within = parse_duration(window) if window is not None else None
-
-        def show(item: ItemResult) -> None:
-            if item.outcome == EXTENDED:
-                click.echo(f"extended  {item.data_source_id}  ({_expires_phrase(item)})")
-            elif item.outcome == SKIPPED:
-                click.echo(f"skipped   {item.data_source_id}  ({item.detail})")
-            else:
-                click.echo(f"FAILED    {item.data_source_id}  {item.detail}")
-
-        result = extend_all(app.client(), within, lifetime, on_result=None if as_json else show)
-        if as_json:
-            print_json(result.to_dict())
-        else:
-            click.echo(result.summary())
-        if not result.ok:
-            click.get_current_context().exit(1)
+        extend_all(
+            app,
+            within=parse_duration(window) if window is not None else None,
+            lifetime=lifetime,
+            as_json=as_json,
+            all_orgs=all_orgs,
+            concurrency=concurrency,
+            dry_run=dry_run,
+        )
 
     @group.command("disable")
     @_id_argument()

@@ -42,6 +42,13 @@ from .reporting import ReportingGroup
     envvar="BYODS_AUDIT_LOG",
     help="Append the audit trail here (default: the user state dir).",
 )
+@click.option(
+    "--org",
+    "org_option",
+    metavar="ORG",
+    envvar="BYODS_ORG",
+    help="The org to work on: a name or id from `byods orgs list` (default: the config's).",
+)
 @click.option("-v", "--verbose", count=True, help="Show progress notes (-vv for debug logs).")
 @click.option(
     "--timeout",
@@ -57,6 +64,7 @@ def cli(
     profile: str | None,
     base_url_option: str | None,
     audit_log_option: str | None,
+    org_option: str | None,
     verbose: int,
     timeout_option: str | None,
     env_option: str | None,
@@ -82,13 +90,34 @@ def cli(
         audit_log_option=audit_log_option,
         timeout_option=timeout_option,
         env_option=env_option,
+        org_option=org_option,
     )
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, jws_cmd, sandbox_cmd, schemas, token_cmd, webhooks_cmd
+    from . import (
+        apply_cmd,
+        auth_cmd,
+        datasources,
+        jws_cmd,
+        orgs_cmd,
+        sandbox_cmd,
+        schemas,
+        token_cmd,
+        webhooks_cmd,
+    )
 
-    modules = (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, jws_cmd, webhooks_cmd)
+    modules = (
+        datasources,
+        schemas,
+        token_cmd,
+        auth_cmd,
+        sandbox_cmd,
+        jws_cmd,
+        orgs_cmd,
+        apply_cmd,
+        webhooks_cmd,
+    )
     for module in modules:
         module.register(cli)
 

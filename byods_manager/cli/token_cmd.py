@@ -14,6 +14,7 @@ import click
 from ..auth import ENV_ACCESS_TOKEN
 from ..secrets import scrub_text
 from .context import AppContext, pass_app
+from .fleet_cmds import all_orgs_option
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
 
@@ -40,8 +41,9 @@ def token_group() -> None:
     "token, and the Applications API with the token-manager token (this mints and saves a "
     "new service-app token pair).",
 )
+@all_orgs_option
 @pass_app
-def status_command(app: AppContext, as_json: bool, check: bool) -> None:
+def status_command(app: AppContext, as_json: bool, check: bool, all_orgs: bool) -> None:
     """Show each refresh tier's credential: present or missing, prefix, expiry.
 
     \b
@@ -53,6 +55,11 @@ def status_command(app: AppContext, as_json: bool, check: bool) -> None:
     """
     from ..tokens.manager import TokenManager
 
+    if all_orgs:
+        from .fleet_cmds import token_status_all
+
+        token_status_all(app, as_json)
+        return
     env_token = os.environ.get(ENV_ACCESS_TOKEN)
     if env_token and not app.config_path.exists():
         _env_only_status(env_token, app, as_json)
@@ -144,8 +151,9 @@ def _presence(tier: TierStatus) -> str:
 @token_group.command("refresh")
 @click.option("--force", is_flag=True, help="Refresh even if the stored token is still valid.")
 @json_option
+@all_orgs_option
 @pass_app
-def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
+def refresh_command(app: AppContext, force: bool, as_json: bool, all_orgs: bool) -> None:
     """Refresh the service-app access token now and report which tier succeeded.
 
     Without --force a still-valid token is kept (on a terminal you are asked first).
@@ -155,6 +163,11 @@ def refresh_command(app: AppContext, force: bool, as_json: bool) -> None:
     from ..tokens.status import relative
     from ..tokens.tiers import iso
 
+    if all_orgs:
+        from .fleet_cmds import token_refresh_all
+
+        token_refresh_all(app, force, as_json)
+        return
     if os.environ.get(ENV_ACCESS_TOKEN):
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()

@@ -29,7 +29,7 @@ _OPTIONAL_STRING = {"type": ["string", "null"]}
 
 _SERVICE_APP_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["appId", "clientId", "clientSecret", "targetOrgId"],
+    "required": ["clientId", "clientSecret", "targetOrgId"],
     "properties": {
         "appId": _STRING,
         "clientId": _STRING,
@@ -104,8 +104,11 @@ FILE_SCHEMA: dict[str, Any] = {
 
 # What to tell the user when a key is missing or wrong, by the key's name.
 _HINTS = {
-    "serviceApp": "add a serviceApp object with appId, clientId, clientSecret, targetOrgId",
-    "appId": "the service app's ID from developer.webex.com > My Webex Apps",
+    "serviceApp": "add a serviceApp object with clientId, clientSecret, targetOrgId",
+    "appId": (
+        "the service app's ID from developer.webex.com > My Webex Apps "
+        "(optional: derived from clientId when omitted)"
+    ),
     "clientId": "the client ID shown with the app on developer.webex.com",
     "clientSecret": "the client secret shown once when the app was created (regenerate if lost)",
     "targetOrgId": "the ID of the customer org whose full admin authorized the service app",
@@ -299,7 +302,7 @@ def parse_config(
     service = selected["serviceApp"]
     fields = config_keys.SERVICE_APP_FIELDS
     service_app = ServiceAppCredentials(
-        app_id=service["appId"].strip(),
+        app_id=_app_id(service),
         client_id=service["clientId"].strip(),
         client_secret=service["clientSecret"].strip(),
         target_org_id=service["targetOrgId"].strip(),
@@ -328,6 +331,16 @@ def parse_config(
         token_store=token_store,
         refresh_threshold_seconds=float(threshold) * 60 if threshold is not None else None,
     )
+
+
+def _app_id(service: dict[str, Any]) -> str:
+    """The configured appId, else the one Webex derives from the client id."""
+    from ..webex_ids import app_id_for_client
+
+    configured = service.get("appId")
+    if isinstance(configured, str) and configured.strip():
+        return configured.strip()
+    return app_id_for_client(service["clientId"])
 
 
 def _raise(path: Path, problems: list[str]) -> None:

@@ -311,8 +311,9 @@ class TokenStore:
         except OSError as exc:
             raise ConfigError(f"cannot read the token store {self.path}: {exc.strerror}") from None
         signature = (info.st_mtime_ns, info.st_size, info.st_ino)
-        if self._cache is not None and self._cache[0] == signature:
-            return _copy(self._cache[1])
+        cache = self._cache  # once: another thread may reset it meanwhile
+        if cache is not None and cache[0] == signature:
+            return _copy(cache[1])
         raw = read_json(self.path, what="token store")
         try:
             data = StoreData.from_json(raw)

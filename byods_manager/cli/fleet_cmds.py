@@ -1,0 +1,258 @@
+"""What `--all-orgs`, `--concurrency` and `--dry-run` add to existing commands.
+
+The commands in datasources.py and token_cmd.py take these options and hand over here;
+this module only parses, calls the fleet library and renders.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .context import AppContext
+from .render import F, print_json
+
+if TYPE_CHECKING:
+    from datetime import timedelta
+
+    from ..fleet.extend import OrgFailure, OrgItem
+
+
+def all_orgs_option(func: F) -> F:
+    return click.option(
+        "--all-orgs", is_flag=True, help="Cover every active org (see `byods orgs list`)."
+    )(func)
+
+
+def concurrency_option(func: F) -> F:
+    return click.option(
+        "--concurrency",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        metavar="N",
+        help="Requests in flight at once.",
+    )(func)
+
+
+def dry_run_option(func: F) -> F:
+    return click.option("--dry-run", is_flag=True, help="Show what would change; send no writes.")(
+        func
+    )
+
+
+def selected_orgs(app: AppContext, all_orgs: bool) -> list[tuple[str, str]]:
+    """(org id, label) pairs; ``("", "")`` is the one org this run selected."""
+    if not all_orgs:
+        return [("", "")]
+    return [(org.org_id, org.label) for org in app.fleet().active_orgs()]
+
+
+def _fail() -> None:
+    click.get_current_context().exit(1)
+
+
+class _Progress:
+    """A click progress bar on stderr, only when stderr is a terminal and not --json."""
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled = enabled and _stderr_is_tty()
+        self.label = label
+        self._bar: Any = None
+
+    @contextmanager
+    def running(self) -> Iterator[_Progress]:
+        if not self.enabled:
+            yield self
+            return
+        with click.progressbar(length=1, label=self.label, file=sys.stderr) as bar:
+            self._bar = bar
+            yield self
+        self._bar = None
+
+    def set_total(self, total: int) -> None:
+        if self._bar is not None:
+            self._bar.length = max(1, total)
+
+    def advance(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def echo(self, line: str) -> None:
+        """A result line; on a shared terminal the bar's line is cleared first (the bar
+        redraws itself below)."""
+        if self._bar is not None and _is_tty(sys.stdout):
+            click.echo("\r\x1b[K", nl=False, err=True)
+        click.echo(line)
+
+
+def _stderr_is_tty() -> bool:
+    return _is_tty(sys.stderr)
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def extend_all(
+    app: AppContext,
+    *,
+    within: timedelta | None,
+    lifetime: int | None,
+    as_json: bool,
+    all_orgs: bool,
+    concurrency: int,
+    dry_run: bool,
+) -> None:
+    """`byods extend --all [--all-orgs] [--dry-run] [--concurrency N]`."""
+    from ..bulk import EXTENDED, SKIPPED
+    from ..fleet.extend import WOULD_EXTEND, extend_orgs
+    from ..fleet.pacing import SharedPacer
+    from .datasources import _expires_phrase as expires_phrase
+
+    orgs = selected_orgs(app, all_orgs)
+    progress = _Progress(not as_json, "checking" if dry_run else "extending")
+
+    def show(entry: OrgItem) -> None:
+        item = entry.item
+        org = f"{entry.org}  " if all_orgs else ""
+        if item.outcome == EXTENDED:
+            line = f"extended  {org}{item.data_source_id}  ({expires_phrase(item)})"
+        elif item.outcome == WOULD_EXTEND:
+            line = f"would extend  {org}{item.data_source_id}  ({expires_phrase(item)})"
+        elif item.outcome == SKIPPED:
+            line = f"skipped   {org}{item.data_source_id}  ({item.detail})"
+        else:
+            line = f"FAILED    {org}{item.data_source_id}  {item.detail}"
+        progress.echo(line)
+        progress.advance()
+
+    def org_failed(failure: OrgFailure) -> None:
+        where = f"org {failure.org}: " if failure.org else ""
+        click.echo(f"Error: {where}{failure.error}", err=True)
+
+    with progress.running():
+        result = extend_orgs(
+            app.client_factory(SharedPacer()),
+            orgs,
+            within=within,
+            lifetime_minutes=lifetime,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            on_item=None if as_json else show,
+            on_org_failure=None if as_json else org_failed,
+            on_listed=progress.set_total,
+        )
+    if as_json:
+        print_json(result.to_dict(with_org=all_orgs))
+    else:
+        for failure in result.org_failures:
+            if failure.during_run:
+                org_failed(failure)
+        click.echo(result.summary())
+    if not result.ok:
+        codes = [failure.exit_code for failure in result.org_failures]
+        # one org: its own exit code (3 = a person must re-authorize), as before
+        click.get_current_context().exit(max(codes) if codes and not all_orgs else 1)
+
+
+def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
+    """`byods list --all-orgs`: every active org's data sources with an org column."""
+    from ..errors import ByodsError
+    from ..fleet.runner import WorkerClients, run_concurrently
+    from .render import data_source_json, expires_in, table
+
+    orgs = selected_orgs(app, True)
+    clients = WorkerClients(app.client_factory())
+
+    def list_org(org: tuple[str, str]) -> tuple[list[Any], str | None]:
+        try:
+            return clients.get(org[0]).list(), None
+        except ByodsError as exc:
+            return [], str(exc).splitlines()[0]
+
+    try:
+        listings = run_concurrently(orgs, list_org, concurrency)
+    finally:
+        clients.close()
+    failed = False
+    rows: list[list[str]] = []
+    payload: list[dict[str, Any]] = []
+    for (org_id, label), (data_sources, error) in zip(orgs, listings, strict=True):
+        if error is not None:
+            failed = True
+            click.echo(f"Error: org {label}: {error}", err=True)
+            continue
+        for ds in data_sources:
+            payload.append({"org": label, "orgId": org_id, **data_source_json(ds)})
+            rows.append(
+                [label, ds.id, ds.value_or_claim("url") or "-", ds.status or "-", expires_in(ds)]
+            )
+    if as_json:
+        print_json(payload)
+    else:
+        click.echo(table(rows, ["ORG", "ID", "URL", "STATUS", "EXPIRES IN"]))
+    if failed:
+        _fail()
+
+
+def token_status_all(app: AppContext, as_json: bool) -> None:
+    """`byods token status --all-orgs`: one line per org."""
+    from ..tokens.status import relative
+    from .render import table
+
+    fleet = app.fleet()
+    rows: list[list[str]] = []
+    payload: list[dict[str, Any]] = []
+    for org in fleet.active_orgs():
+        status = fleet.token_manager(org.org_id).status()
+        payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict()})
+        access = status.tiers[0] if status.tiers else None
+        refresh = status.tiers[1] if len(status.tiers) > 1 else None
+        rows.append(
+            [
+                org.label,
+                org.org_id,
+                relative(access.expires_at) if access and access.present else "missing",
+                relative(refresh.expires_at) if refresh and refresh.present else "missing",
+            ]
+        )
+    if as_json:
+        print_json(payload)
+    else:
+        click.echo(table(rows, ["ORG", "ORG ID", "ACCESS TOKEN EXPIRES", "REFRESH TOKEN EXPIRES"]))
+
+
+def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
+    """`byods token refresh --all-orgs [--force]`: each org in turn; failures go on."""
+    from ..errors import ByodsError
+    from ..tokens.status import relative
+
+    fleet = app.fleet()
+    payload: list[dict[str, Any]] = []
+    failed = False
+    for org in fleet.active_orgs():
+        try:
+            outcome = fleet.token_manager(org.org_id).refresh(force=force)
+        except ByodsError as exc:
+            failed = True
+            error = str(exc).splitlines()[0]
+            payload.append({"org": org.label, "orgId": org.org_id, "error": error})
+            if not as_json:
+                click.echo(f"FAILED    {org.label}  {error}")
+            continue
+        payload.append({"org": org.label, "orgId": org.org_id, **outcome.to_dict()})
+        if not as_json:
+            verb = f"tier {outcome.tier}" if outcome.refreshed else "kept"
+            click.echo(f"{verb:<9} {org.label}  (expires {relative(outcome.expires_at)})")
+    if as_json:
+        print_json(payload)
+    if failed:
+        _fail()

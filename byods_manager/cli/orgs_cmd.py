@@ -1,0 +1,115 @@
+"""`byods orgs list/add/remove`: the orgs the service app serves."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import InputError
+from .context import AppContext, pass_app
+from .render import json_option, print_json
+from .tty import stdin_is_interactive
+
+if TYPE_CHECKING:
+    from ..fleet.orgs import Fleet
+    from ..stores.orgs import OrgRecord
+
+
+@click.group("orgs")
+def orgs_group() -> None:
+    """The customer orgs the service app serves (the config's org and the registry)."""
+
+
+def org_json(fleet: Fleet, org: OrgRecord) -> dict[str, Any]:
+    from ..tokens.tiers import iso
+
+    return {
+        "name": org.name,
+        "orgId": org.org_id,
+        "status": org.status,
+        "source": org.source,
+        "addedAt": iso(org.added_at) if org.added_at else None,
+        "tokenExpiresAt": iso(fleet.token_expiry(org.org_id)),
+    }
+
+
+@orgs_group.command("list")
+@json_option
+@pass_app
+def list_command(app: AppContext, as_json: bool) -> None:
+    """List every org: name, org id, status, where it came from, token expiry."""
+    from ..tokens.status import relative
+    from ..tokens.tiers import iso
+    from .render import table
+
+    fleet = app.fleet()
+    orgs = fleet.orgs()
+    if as_json:
+        print_json([org_json(fleet, org) for org in orgs])
+        return
+    rows = []
+    for org in orgs:
+        expiry = fleet.token_expiry(org.org_id)
+        rows.append(
+            [
+                org.name or "-",
+                org.org_id,
+                org.status,
+                org.source,
+                iso(org.added_at) if org.added_at else "-",
+                relative(expiry) if expiry is not None else "no token",
+            ]
+        )
+    click.echo(table(rows, ["NAME", "ORG ID", "STATUS", "SOURCE", "ADDED", "TOKEN EXPIRES"]))
+
+
+@orgs_group.command("add")
+@click.argument("org_id", metavar="ORG_ID")
+@click.option("--name", metavar="NAME", help="A short name to use with --org.")
+@json_option
+@pass_app
+def add_command(app: AppContext, org_id: str, name: str | None, as_json: bool) -> None:
+    """Add an org: mints its token pair through the Applications API (which proves the
+    service app is authorized there) and records it in the org registry."""
+    fleet = app.fleet()
+    record = fleet.add(org_id, name)
+    if as_json:
+        print_json(org_json(fleet, record))
+        return
+    label = f" ({record.name})" if record.name else ""
+    click.echo(f"Added org {record.org_id}{label}; its service-app tokens are stored.")
+
+
+@orgs_group.command("remove")
+@click.argument("org", metavar="ORG")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_app
+def remove_command(app: AppContext, org: str, assume_yes: bool, as_json: bool) -> None:
+    """Remove an org (name or id) from the registry and drop its stored tokens.
+
+    Its data sources are left as they are in Webex (they expire unless extended).
+    """
+    fleet = app.fleet()
+    record = fleet.resolve(org)
+    if not assume_yes:
+        if not stdin_is_interactive():
+            raise InputError(
+                "refusing to remove without confirmation: stdin is not a terminal; pass --yes"
+            )
+        click.confirm(
+            f"Remove org {record.org_id}? byods stops extending its data sources",
+            abort=True,
+            err=True,
+        )
+    removed = fleet.remove(record.org_id)
+    if as_json:
+        print_json({"orgId": removed.org_id, "name": removed.name, "removed": True})
+    else:
+        click.echo(f"Removed org {removed.org_id}.")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to `group`."""
+    group.add_command(orgs_group)

@@ -1,0 +1,231 @@
+"""The orgs one service app serves: the config's ``targetOrgId`` plus the org registry.
+
+:class:`Fleet` resolves an org by name or id and builds, per org, a token manager (the
+store keys tokens ``appId@orgId``; tier 2 mints with ``targetOrgId`` = that org) and a
+:class:`~byods_manager.client.DataSourceClient` (:meth:`Fleet.client_for_org`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..audit import AuditLog
+from ..errors import AuthRequiredError, InputError
+from ..stores.file import FileOrgRegistry
+from ..stores.orgs import (
+    ACTIVE,
+    SOURCE_CONFIG,
+    SOURCE_ORGS_ADD,
+    OrgRecord,
+    OrgRegistryStore,
+)
+from ..tokens.config import ProfileConfig
+from ..tokens.manager import Notify, TokenManager
+from ..tokens.store import TokenStore, default_store_path
+
+if TYPE_CHECKING:
+    from ..client import DataSourceClient
+    from ..http import Pacer
+    from ..schema_cache import SchemaCache
+
+
+@dataclasses.dataclass
+class OrgAuditLog(AuditLog):
+    """The audit log, with the org of every record (``orgId``)."""
+
+    org_id: str = ""
+
+    def record(
+        self,
+        operation: str,
+        data_source_id: str | None,
+        outcome: str,
+        tracking_id: str | None = None,
+        error: str | None = None,
+        **safe_fields: Any,
+    ) -> dict[str, Any]:
+        safe_fields.setdefault("orgId", self.org_id)
+        return super().record(operation, data_source_id, outcome, tracking_id, error, **safe_fields)
+
+
+class Fleet:
+    """One service app (one config profile) and every org it serves."""
+
+    def __init__(
+        self,
+        config: ProfileConfig,
+        *,
+        base_url: str,
+        store: TokenStore | None = None,
+        registry: OrgRegistryStore | None = None,
+        notify: Notify | None = None,
+        warn: Notify | None = None,
+    ) -> None:
+        self.config = config
+        self.base_url = base_url.rstrip("/")
+        self.store = store or TokenStore(default_store_path(config.token_store))
+        self.registry: OrgRegistryStore = registry or FileOrgRegistry(self.store)
+        self.notify = notify
+        self.warn = warn
+        self._managers: dict[str, TokenManager] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def default_org_id(self) -> str:
+        return self.config.service_app.target_org_id
+
+    # -- which orgs --------------------------------------------------------------------
+
+    def orgs(self) -> list[OrgRecord]:
+        """The config's org first, then the registry's, each once."""
+        registered = self.registry.load_orgs()
+        default = next((r for r in registered if r.org_id == self.default_org_id), None)
+        first = OrgRecord(
+            self.default_org_id,
+            name=default.name if default else None,
+            status=default.status if default else ACTIVE,
+            source=SOURCE_CONFIG,
+            added_at=default.added_at if default else 0.0,
+        )
+        return [first, *(r for r in registered if r.org_id != self.default_org_id)]
+
+    def active_orgs(self) -> list[OrgRecord]:
+        return [org for org in self.orgs() if org.active]
+
+    def resolve(self, ref: str) -> OrgRecord:
+        """The org whose id or name is ``ref`` (ids win; names match case-insensitively)."""
+        ref = ref.strip()
+        orgs = self.orgs()
+        for org in orgs:
+            if org.org_id == ref:
+                return org
+        named = [org for org in orgs if org.name and org.name.casefold() == ref.casefold()]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise InputError(f"org name {ref!r} is ambiguous; use the org id")
+        raise InputError(f"unknown org {ref!r}; see `byods orgs list` (add one: `byods orgs add`)")
+
+    # -- per-org objects ---------------------------------------------------------------
+
+    def config_for(self, org_id: str) -> ProfileConfig:
+        """The profile with ``targetOrgId`` = ``org_id``. Seed tokens in the config belong to
+        its own org, so other orgs start without them."""
+        if org_id == self.default_org_id:
+            return self.config
+        service = dataclasses.replace(
+            self.config.service_app,
+            target_org_id=org_id,
+            seed_access_token=None,
+            seed_refresh_token=None,
+        )
+        return dataclasses.replace(self.config, service_app=service)
+
+    def token_manager(self, org_id: str) -> TokenManager:
+        """One manager per org, shared by every thread (it is safe to share)."""
+        with self._lock:
+            manager = self._managers.get(org_id)
+            if manager is None:
+                manager = TokenManager(
+                    self.config_for(org_id),
+                    base_url=self.base_url,
+                    store=self.store,
+                    notify=self.notify,
+                    warn=self.warn,
+                )
+                self._managers[org_id] = manager
+            return manager
+
+    def client_for_org(
+        self,
+        org: OrgRecord | str,
+        *,
+        audit: AuditLog | None = None,
+        schema_cache: SchemaCache | None = None,
+        pacer: Pacer | None = None,
+    ) -> DataSourceClient:
+        """A data-source client for ``org`` (a record, an id or a name), with its own
+        HTTP session; close it when done."""
+        from ..client import DataSourceClient
+        from ..http import HttpClient
+
+        record = org if isinstance(org, OrgRecord) else self.resolve(org)
+        if audit is not None:
+            audit = OrgAuditLog(audit.path, org_id=record.org_id)
+        http = HttpClient(
+            self.base_url,
+            self.token_manager(record.org_id),
+            notify=self.notify,
+            pacer=pacer,
+        )
+        return DataSourceClient(http, audit=audit, schema_cache=schema_cache)
+
+    def token_expiry(self, org_id: str) -> float | None:
+        entry = self.store.load().service_apps.get(self.config_for(org_id).service_app.store_key)
+        return entry.expires_at if entry is not None else None
+
+    # -- changing the registry ---------------------------------------------------------
+
+    def add(self, org_id: str, name: str | None = None, source: str = SOURCE_ORGS_ADD) -> OrgRecord:
+        """Mint the org's token pair through the Applications API, then register it.
+
+        Success proves the service app is authorized in the org; nothing is registered
+        otherwise.
+        """
+        org_id = _checked_org_id(org_id)
+        name = name.strip() if name else None
+        for other in self.orgs():
+            if name and other.org_id != org_id and (other.name or "").casefold() == name.casefold():
+                raise InputError(f"the name {name!r} is already used by org {other.org_id}")
+        manager = self.token_manager(org_id)
+        try:
+            manager.refresh(force=True)
+        except AuthRequiredError as exc:
+            raise AuthRequiredError(
+                f"could not get tokens for org {org_id}: the service app is not authorized "
+                "there, or the token manager's token cannot mint (an org admin must "
+                "authorize the service app in Control Hub first)",
+                attempts=exc.attempts,
+            ) from None
+        existing = next((r for r in self.registry.load_orgs() if r.org_id == org_id), None)
+        record = OrgRecord(
+            org_id,
+            name=name or (existing.name if existing else None),
+            status=ACTIVE,
+            source=existing.source if existing else source,
+        )
+        if existing is not None:
+            record.added_at = existing.added_at
+        self.registry.save_org(record)
+        return record
+
+    def remove(self, ref: str) -> OrgRecord:
+        """Forget a registered org and its stored tokens."""
+        record = self.resolve(ref)
+        if record.org_id == self.default_org_id:
+            raise InputError(
+                f"org {record.org_id} is the config's serviceApp.targetOrgId; "
+                "edit the config to change it"
+            )
+        key = self.config_for(record.org_id).service_app.store_key
+        self.registry.remove_org(record.org_id, drop_tokens_key=key)
+        with self._lock:
+            manager = self._managers.pop(record.org_id, None)
+        if manager is not None:
+            manager.close()
+        return record
+
+    def close(self) -> None:
+        with self._lock:
+            managers, self._managers = list(self._managers.values()), {}
+        for manager in managers:
+            manager.close()
+
+
+def _checked_org_id(org_id: str) -> str:
+    text = org_id.strip()
+    if not text or any(c.isspace() or c in "/?#@" for c in text) or len(text) > 200:
+        raise InputError(f"not a valid org id: {org_id!r}")
+    return text
