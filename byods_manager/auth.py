@@ -52,8 +52,14 @@ class StaticTokenProvider:
         )
 
 
+def environment_token() -> str | None:
+    """``$WEBEX_SERVICE_APP_ACCESS_TOKEN``; set but empty (or blank) counts as unset."""
+    token = os.environ.get(ENV_ACCESS_TOKEN, "").strip()
+    return token or None
+
+
 def provider_from_environment() -> StaticTokenProvider | None:
-    token = os.environ.get(ENV_ACCESS_TOKEN)
+    token = environment_token()
     if token is None:
         return None
     return StaticTokenProvider(token)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 
 def atomic_write_text(path: Path | str, text: str, mode: int = SECRET_FILE_MODE) -> None:
     """Replace ``path`` with ``text``: temp file in the same directory, fsync, rename."""
+    import tempfile
+
     target = Path(path)
     ensure_private_dir(target.parent)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -99,18 +100,35 @@ def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterat
         lock.release()
 
 
-def read_json(path: Path | str, what: str = "file") -> Any:
-    """Load JSON, turning every failure into a one-line ConfigError naming the file."""
+def read_bytes(path: Path | str, what: str = "file") -> bytes:
+    """A file's bytes, or a one-line ConfigError naming the file."""
     target = Path(path)
     try:
-        text = target.read_text(encoding="utf-8")
+        return target.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {target}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {what} {target}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {what} {target}: {exc.strerror or exc}") from None
+
+
+def parse_json(content: bytes, path: Path | str, what: str = "file") -> Any:
+    """Decode UTF-8 JSON, turning every failure into a one-line ConfigError naming the file."""
+    target = Path(path)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{what} {target} is not UTF-8 text (byte {exc.start}); "
+            "re-save it as UTF-8 JSON, or move it aside"
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{what} {target} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
         ) from None
+
+
+def read_json(path: Path | str, what: str = "file") -> Any:
+    """Load JSON, turning every failure into a one-line ConfigError naming the file."""
+    return parse_json(read_bytes(path, what), path, what)

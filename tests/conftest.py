@@ -24,6 +24,7 @@ _ISOLATED_ENV = (
     "BYODS_ASSUME_TTY",
     "BYODS_ENV",
     "BYODS_ORG",
+    "BYODS_PROFILE",
 )
 
 

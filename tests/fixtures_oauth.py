@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import secrets
@@ -68,6 +70,7 @@ class FakeWebex:
     integration_access: set[str] = field(default_factory=set)
     integration_refresh: set[str] = field(default_factory=set)
     codes: dict[str, str] = field(default_factory=dict)  # code -> redirect_uri
+    challenges: dict[str, str] = field(default_factory=dict)  # code -> PKCE S256 challenge
     minted: list[dict[str, Any]] = field(default_factory=list)
     issue_refresh_token: bool = True
     mint_status: int | None = None  # when set, the Applications API answers only this
@@ -125,6 +128,8 @@ class FakeWebex:
         else:
             code = _token("code")
             self.codes[code] = redirect_uri
+            if query.get("code_challenge_method") == "S256":
+                self.challenges[code] = query.get("code_challenge") or ""
             params = {"code": code, "state": state}
         location = redirect_uri + "?" + urllib.parse.urlencode(params)
         return Response(status=302, headers={"Location": location})
@@ -141,6 +146,10 @@ class FakeWebex:
             code = form.get("code") or ""
             if self.codes.get(code) != form.get("redirect_uri"):
                 return _error(400, "invalid_grant: bad code or redirect_uri")
+            verifier = (form.get("code_verifier") or "").encode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest())
+            if code in self.challenges and digest.decode().rstrip("=") != self.challenges[code]:
+                return _error(400, "invalid_grant: PKCE code_verifier does not match")
             del self.codes[code]
         elif grant == "refresh_token":
             refresh = form.get("refresh_token") or ""

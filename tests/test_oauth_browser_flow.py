@@ -22,6 +22,9 @@ from tests.fixtures_oauth import (
     ScriptedPrompter,
 )
 
+# The client ID/secret check before the browser opens (redeems a code that cannot exist).
+CHECK = "POST /v1/access_token"
+
 
 @pytest.fixture
 def http(fake_webex: FakeWebex) -> Iterator[HttpClient]:
@@ -123,7 +126,8 @@ def test_access_denied_is_a_clear_error(
     with pytest.raises(AuthorizationDenied, match="access_denied"):
         flow(http, ScriptedPrompter(), browser, redirect_uri=redirect_uri, timeout=10)
     browser.join()
-    assert [c for c in fake_webex.calls() if c.startswith("POST")] == []
+    # Only the client check before the browser: no code was exchanged.
+    assert [c for c in fake_webex.calls() if c.startswith("POST")] == [CHECK]
 
 
 def test_foreign_state_only_leads_to_a_timeout(
@@ -135,7 +139,7 @@ def test_foreign_state_only_leads_to_a_timeout(
         flow(http, ScriptedPrompter(), browser, redirect_uri=redirect_uri, timeout=1)
     browser.join()
     assert browser.pages[-1].status == 400
-    assert fake_webex.calls() == ["GET /v1/authorize"]
+    assert fake_webex.calls() == [CHECK, "GET /v1/authorize"]
 
 
 def test_port_in_use_falls_back_to_pasting_the_redirected_url(
@@ -186,7 +190,7 @@ def test_manual_paste_gives_up_after_three_bad_answers(
     prompter = ScriptedPrompter([bad, bad, bad])
     with pytest.raises(StateMismatch):
         flow(http, prompter, None, redirect_uri=redirect_uri, manual=True, open_browser=False)
-    assert fake_webex.calls() == []
+    assert fake_webex.calls() == [CHECK]
 
 
 def test_paste_without_a_terminal_is_an_input_error(
@@ -229,3 +233,34 @@ def test_a_failing_browser_still_leaves_the_printed_url(
     browser.join()
     assert tokens.access_token in fake_webex.integration_access
     assert any("open the URL above yourself" in message for message in prompter.messages)
+
+
+def test_the_flow_uses_pkce_s256(
+    fake_webex: FakeWebex, http: HttpClient, redirect_uri: str
+) -> None:
+    browser = Browser()
+    tokens = flow(http, ScriptedPrompter(), browser, redirect_uri=redirect_uri, timeout=10)
+    browser.join()
+    assert tokens.refresh_token in fake_webex.integration_refresh
+    authorize = next(r for r, _ in fake_webex.server.log if r.path.endswith("/authorize"))
+    assert authorize.args["code_challenge_method"] == "S256"
+    assert len(fake_webex.challenges) == 1  # the fake checked the verifier against it
+    exchange = [r for r, _ in fake_webex.server.log if r.form.get("code") in fake_webex.challenges]
+    verifier = exchange[0].form["code_verifier"]
+    assert 43 <= len(verifier) <= 128
+    assert verifier not in authorize.full_path
+
+
+def test_wrong_client_secret_is_reported_before_the_browser_opens(
+    fake_webex: FakeWebex, http: HttpClient, redirect_uri: str
+) -> None:
+    with pytest.raises(InputError, match="does not accept the integration's client ID and secret"):
+        run_browser_flow(
+            http,
+            client_id=INTEGRATION_CLIENT_ID,
+            client_secret="wrong-secret",
+            settings=BrowserFlowSettings(redirect_uri=redirect_uri, timeout=5),
+            prompter=ScriptedPrompter(),
+            open_url=_no_browser,
+        )
+    assert fake_webex.calls() == [CHECK]

@@ -48,6 +48,32 @@ def test_localhost_listens_on_loopback_addresses_only(free_port: int) -> None:
     assert hosts <= {"127.0.0.1", "::1"}
 
 
+def _localhost_addresses(port: int) -> set[str]:
+    infos = socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM)
+    return {str(info[4][0]) for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)}
+
+
+def test_localhost_listens_on_exactly_what_localhost_resolves_to(free_port: int) -> None:
+    target = RedirectTarget.parse(f"http://localhost:{free_port}/callback")
+    with CallbackServer(target, STATE) as running:
+        hosts = {host for host, _ in running.addresses}
+    assert hosts == _localhost_addresses(free_port)
+
+
+@pytest.mark.parametrize("taken", ["127.0.0.1", "::1"])
+def test_localhost_gives_up_when_any_of_its_addresses_is_taken(free_port: int, taken: str) -> None:
+    """Another process on one of localhost's addresses could receive the code: paste instead."""
+    if taken not in _localhost_addresses(free_port):
+        pytest.skip(f"localhost does not resolve to {taken} here")
+    family = socket.AF_INET6 if ":" in taken else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as squatter:
+        squatter.bind((taken, free_port))
+        squatter.listen()
+        target = RedirectTarget.parse(f"http://localhost:{free_port}/callback")
+        with pytest.raises(CallbackUnavailable, match=f"already in use .*{taken}"):
+            CallbackServer(target, STATE)
+
+
 def test_matching_callback_returns_the_code_and_a_closable_page(
     server: CallbackServer, target: RedirectTarget
 ) -> None:

@@ -28,6 +28,8 @@ from tests.fixtures_oauth import (
 MINT = f"POST /v1/applications/{APP_ID}/token"
 TOKEN = "POST /v1/access_token"
 AUTHORIZE = "GET /v1/authorize"
+# The client ID/secret check before the browser opens (a code that cannot exist).
+CHECK = TOKEN
 WriteConfig = Callable[..., Path]
 
 
@@ -144,7 +146,7 @@ def test_tier3_runs_the_browser_flow_with_the_configured_integration(
     )
     browser.join()
     assert (result.tier, result.method) == (3, "browser-flow")
-    assert fake_webex.calls() == [MINT, TOKEN, AUTHORIZE, TOKEN, MINT]
+    assert fake_webex.calls() == [MINT, TOKEN, CHECK, AUTHORIZE, TOKEN, MINT]
     callback_page = browser.pages[-1]
     assert callback_page.status == 200
     assert "close this tab" in callback_page.text
@@ -179,7 +181,7 @@ def test_tier4_integration_answer_runs_the_browser_flow(
     result = run_wizard(http, config, prompter, SetupOptions(browser=settings), browser)
     browser.join()
     assert (result.tier, result.method) == (4, "browser-flow")
-    assert fake_webex.calls() == [AUTHORIZE, TOKEN, MINT]
+    assert fake_webex.calls() == [CHECK, AUTHORIZE, TOKEN, MINT]
     document = json.loads(config.read_text())
     assert document["unrelated"] == {"nested": [1, 2, 3]}
     assert document["tokenManager"] == {
@@ -264,7 +266,7 @@ def test_explicit_client_id_reuses_the_configured_secret(
     )
     browser.join()
     assert result.method == "browser-flow"
-    assert fake_webex.calls() == [AUTHORIZE, TOKEN, MINT]
+    assert fake_webex.calls() == [CHECK, AUTHORIZE, TOKEN, MINT]
 
 
 def test_force_skips_working_tokens(
@@ -285,7 +287,7 @@ def test_force_skips_working_tokens(
     )
     browser.join()
     assert result.method == "browser-flow"
-    assert fake_webex.calls() == [AUTHORIZE, TOKEN, MINT]
+    assert fake_webex.calls() == [CHECK, AUTHORIZE, TOKEN, MINT]
 
 
 def test_missing_config_is_created_from_answers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -111,7 +112,8 @@ def test_token_status_text_and_json(
     text = run_cli([*args, "token", "status"])
     assert text.exit_code == 0, text.output
     assert "Tier 0 - service-app access token: present (sa-acc…)" in text.stdout
-    assert "expires in 1h 59m" in text.stdout
+    # One time format: UTC, then how far away (issue 9 item 16).
+    assert re.search(r"    expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 1h 59m\)\n", text.stdout)
     assert "WARNING: the service-app refresh token expires in 4d" in text.stdout
     as_json = run_cli([*args, "token", "status", "--json"])
     data = json.loads(as_json.stdout)
@@ -168,6 +170,10 @@ def test_token_refresh_reports_the_tier_and_keeps_a_valid_token(
     forced = run_cli([*args, "token", "refresh", "--force"])
     assert "Refreshed via tier 1" in forced.stdout
     assert tokens_fake.calls == {"sa_refresh": 2}
+    # Every time shown is in the one format: UTC, then how far away.
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((in [0-9dhm ]+|[0-9dhm ]+ ago)\)"
+    assert re.search(rf"\(expires {when}\); kept it", kept.stdout)
+    assert re.search(rf"New access token expires {when}\.\n", forced.stdout)
     assert_no_secrets(first.stdout + kept.stdout + forced.stdout + forced.stderr)
 
 

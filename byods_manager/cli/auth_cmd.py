@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
+from ..errors import InputError
 from ..oauth import DEFAULT_REDIRECT_URI, DEFAULT_TIMEOUT_SECONDS
 from .context import AppContext, pass_app
 from .render import json_option, print_json
@@ -29,8 +32,11 @@ app; the tokens it returns are kept in the token store. --personal-token or
 anything missing is an error (exit 2) instead of a prompt.
 
 \b
-Register the redirect URI (default http://localhost:3000/callback) on the
+Register the redirect URI (default http://127.0.0.1:3000/callback) on the
 integration in the Webex developer portal, with scope spark:applications_token.
+With a localhost redirect URI the wizard listens on every address localhost
+resolves to, or asks you to paste the redirected URL when one is taken.
+The sign-in uses PKCE (S256).
 """
 
 
@@ -46,13 +52,14 @@ def auth_group() -> None:
     metavar="SECRET",
     envvar=CLIENT_SECRET_ENV,
     show_envvar=True,
-    help="The integration's client secret (prompted, hidden, when needed).",
+    help="The integration's client secret: - reads it from stdin (prompted, hidden, when "
+    "needed). Avoid giving it on the command line: other local users can see it.",
 )
 @click.option(
     "--personal-token",
     metavar="TOKEN",
-    help="Use this personal access token (expires 12 hours after it was issued). "
-    "Prefer the hidden prompt: command lines are visible to other local users.",
+    help="Use this personal access token (expires 12 hours after it was issued); - reads it "
+    "from stdin. Prefer the hidden prompt: command lines are visible to other local users.",
 )
 @click.option(
     "--no-browser", is_flag=True, help="Only print the sign-in URL; do not open a browser."
@@ -103,6 +110,8 @@ def setup_command(
     from ..oauth.prompter import ClickPrompter
     from ..oauth.wizard import SetupOptions, SetupWizard
 
+    client_secret = _secret_option("client_secret", "--client-secret", client_secret)
+    personal_token = _secret_option("personal_token", "--personal-token", personal_token)
     prompter = ClickPrompter(interactive=stdin_is_interactive())
     settings = BrowserFlowSettings(
         redirect_uri=redirect_uri, timeout=timeout, open_browser=not no_browser, manual=manual
@@ -136,8 +145,28 @@ def setup_command(
 
 
 def _echo_token(label: str, summary: dict[str, Any]) -> None:
-    expiry = f" (expires {summary['expiresAt']})" if summary["expiresAt"] else ""
+    from .render import moment
+
+    expiry = f" (expires {moment(summary['expiresAt'])})" if summary["expiresAt"] else ""
     click.echo(f"  {label:<21} {summary['prefix']}{expiry}")
+
+
+def _secret_option(name: str, flag: str, value: str | None) -> str | None:
+    """``-`` reads the secret from stdin; a secret typed on the command line gets a warning."""
+    if value == "-":
+        line = sys.stdin.readline()
+        if not line.strip():
+            raise InputError(f"{flag} -: nothing was read from stdin")
+        return line.strip()
+    source = click.get_current_context().get_parameter_source(name)
+    if value and source == ParameterSource.COMMANDLINE:
+        hint = f"${CLIENT_SECRET_ENV} or " if name == "client_secret" else ""
+        click.echo(
+            f"Warning: {flag} on the command line is visible to other local users "
+            f"(ps, shell history); prefer {hint}{flag} - (stdin) or the hidden prompt.",
+            err=True,
+        )
+    return value
 
 
 def _clean(value: str | None) -> str | None:

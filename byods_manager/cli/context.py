@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..paths import resolve_base_url, resolve_config_path
+from ..paths import locate_config, resolve_base_url
 from ..secrets import scrub_text
 
 if TYPE_CHECKING:
@@ -76,7 +76,13 @@ class AppContext:
 
     @property
     def config_path(self) -> Path:
-        return resolve_config_path(self.config_option)
+        """The config file; under ``-v`` the first lookup says which one and why."""
+        if "config_path" not in self._cache:
+            path, source = locate_config(self.config_option)
+            self._cache["config_path"] = path
+            self.notify(f"Using config {path} (from {source}).")
+        result: Path = self._cache["config_path"]
+        return result
 
     def notify(self, message: str) -> None:
         """A progress note for people: shown on stderr in verbose mode only."""

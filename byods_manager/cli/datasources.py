@@ -15,6 +15,7 @@ from ..errors import InputError
 from .context import AppContext, pass_app
 from .fleet_cmds import all_orgs_option, concurrency_option, dry_run_option
 from .render import F, json_option
+from .tables import table_options
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -141,13 +142,26 @@ def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
 
     @group.command("list")
+    @table_options
     @json_option
     @all_orgs_option
     @concurrency_option
     @pass_app
-    def list_command(app: AppContext, as_json: bool, all_orgs: bool, concurrency: int) -> None:
-        """List the org's data sources with schema names and time until the JWS expires."""
+    def list_command(
+        app: AppContext,
+        wide: bool,
+        columns: str | None,
+        as_json: bool,
+        all_orgs: bool,
+        concurrency: int,
+    ) -> None:
+        """List the org's data sources with schema names and time until the JWS expires.
+
+        The table fits the terminal ($COLUMNS): columns by priority (id, status,
+        expires, audience, schema, url, subject), long cells shortened with "…".
+        """
         from .render import data_source_json, data_source_table, print_json
+        from .tables import output_width
 
         if all_orgs:
             from .fleet_cmds import list_all_orgs
@@ -162,7 +176,11 @@ def register(group: click.Group) -> None:
             return
         needs_names = any(ds.schema_id for ds in data_sources)
         schemas = schema_map(app, client) if needs_names else {}
-        click.echo(data_source_table(data_sources, schemas))
+        click.echo(
+            data_source_table(
+                data_sources, schemas, columns=columns, wide=wide, width=output_width()
+            )
+        )
 
     @group.command("show")
     @_id_argument()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -20,7 +19,12 @@ from .reporting import ReportingGroup
     metavar="PATH",
     help="Token config file (default: $BYODS_CONFIG, ./token-config.json, or the user config dir).",
 )
-@click.option("--profile", metavar="NAME", help="Profile in a multi-profile config.")
+@click.option(
+    "--profile",
+    metavar="NAME",
+    envvar="BYODS_PROFILE",
+    help="Profile in a multi-profile config (default: $BYODS_PROFILE).",
+)
 @click.option(
     "--base-url",
     "base_url_option",
@@ -77,6 +81,8 @@ def cli(
     (run `byods auth setup`).
     """
     if verbose >= 2:
+        import logging
+
         from ..secrets import RedactingFilter
 
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
@@ -94,32 +100,29 @@ def cli(
     )
 
 
-def _register_commands() -> None:
-    from . import (
-        apply_cmd,
-        auth_cmd,
-        datasources,
-        jws_cmd,
-        orgs_cmd,
-        sandbox_cmd,
-        schemas,
-        token_cmd,
-        webhooks_cmd,
-    )
+# Each command module (in byods_manager.cli) and the top-level commands its
+# register(group) adds. A module is imported only when one of its commands runs, or when
+# help lists them all, so `byods token status` does not pay for the others.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "datasources": ("list", "show", "register", "update", "extend", "disable", "enable", "delete"),
+    "schemas": ("schemas",),
+    "token_cmd": ("token",),
+    "auth_cmd": ("auth",),
+    "sandbox_cmd": ("sandbox",),
+    "completion_cmd": ("completion",),
+    "jws_cmd": ("jws",),
+    "orgs_cmd": ("orgs",),
+    "apply_cmd": ("apply",),
+    "webhooks_cmd": ("webhooks",),
+}
 
-    modules = (
-        datasources,
-        schemas,
-        token_cmd,
-        auth_cmd,
-        sandbox_cmd,
-        jws_cmd,
-        orgs_cmd,
-        apply_cmd,
-        webhooks_cmd,
-    )
-    for module in modules:
-        module.register(cli)
+
+def _register_commands() -> None:
+    from .examples import add_examples
+
+    for module, names in COMMAND_MODULES.items():
+        cli.add_command_module(module, *names)
+    add_examples(cli)  # the group's own; each command's come with its module
 
 
 _register_commands()

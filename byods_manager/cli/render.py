@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .tables import Column, render_table
+
 if TYPE_CHECKING:
     from ..models import DataSource, Schema
 
@@ -41,6 +43,20 @@ def remaining(expires_at: datetime, now: datetime | None = None) -> str:
     return format_remaining(expires_at - (now or datetime.now(timezone.utc)))
 
 
+def moment(when: float | datetime | str | None, now: datetime | None = None) -> str:
+    """The one way a time is shown to people: UTC plus how far away it is,
+    ``2026-11-22 06:03:00 UTC (in 1h 59m)``; ``unknown`` when there is none."""
+    from ..jws import describe_moment
+
+    if when is None or when == "":
+        return "unknown"
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    elif not isinstance(when, datetime):
+        when = datetime.fromtimestamp(when, tz=timezone.utc)
+    return describe_moment(when, now)
+
+
 def expires_in(data_source: DataSource, now: datetime | None = None) -> str:
     """``11h 58m``, ``EXPIRED``, or ``-`` when the JWS carries no expiry."""
     expires = data_source.expires_at
@@ -63,24 +79,43 @@ def schema_label(schema_id: str | None, schemas: Mapping[str, Schema]) -> str:
     return schema.label if schema else schema_id
 
 
+DATA_SOURCE_COLUMNS = (
+    Column("id", "ID", shrinkable=False),
+    Column("status", "STATUS", shrinkable=False),
+    Column("expires", "EXPIRES IN", shrinkable=False),
+    Column("audience", "AUDIENCE"),
+    Column("schema", "SCHEMA"),
+    Column("url", "URL"),
+    Column("subject", "SUBJECT"),
+)
+
+
 def data_source_table(
-    data_sources: Sequence[DataSource], schemas: Mapping[str, Schema], now: datetime | None = None
+    data_sources: Sequence[DataSource],
+    schemas: Mapping[str, Schema],
+    now: datetime | None = None,
+    *,
+    columns: str | None = None,
+    wide: bool = False,
+    width: int | None = None,
 ) -> str:
+    """Columns by priority (id, status, expires in, audience, schema, url, subject), as
+    many as fit ``width``."""
     if not data_sources:
         return "No data sources."
     rows = [
-        (
-            ds.id,
-            ds.status or "-",
-            ds.audience or "-",
-            ds.subject or "-",
-            schema_label(ds.schema_id, schemas),
-            ds.url or "-",
-            expires_in(ds, now),
-        )
+        {
+            "id": ds.id,
+            "status": ds.status or "-",
+            "expires": expires_in(ds, now),
+            "audience": ds.audience or "-",
+            "schema": schema_label(ds.schema_id, schemas),
+            "url": ds.url or "-",
+            "subject": ds.subject or "-",
+        }
         for ds in data_sources
     ]
-    return table(rows, ("ID", "STATUS", "AUDIENCE", "SUBJECT", "SCHEMA", "URL", "EXPIRES IN"))
+    return render_table(DATA_SOURCE_COLUMNS, rows, chosen=columns, wide=wide, width=width)
 
 
 def data_source_detail(
@@ -130,14 +165,38 @@ def data_source_json(data_source: DataSource, show_token: bool = False) -> dict[
     return result
 
 
-def schema_table(schemas: Sequence[Schema]) -> str:
+SCHEMA_COLUMNS = (
+    Column("id", "ID", shrinkable=False),
+    Column("name", "NAME"),
+    Column("service-type", "SERVICE TYPE"),
+    Column("protocol", "PROTOCOL"),
+    Column("app-type", "APP TYPE"),
+    Column("url", "URL", default=False),
+)
+
+
+def schema_table(
+    schemas: Sequence[Schema],
+    *,
+    columns: str | None = None,
+    wide: bool = False,
+    width: int | None = None,
+) -> str:
+    """The schema's name (its folder in Webex's schema repository), not its URL (--wide)."""
     if not schemas:
         return "No schemas."
     rows = [
-        (s.id, s.service_type or "-", s.protocol or "-", s.app_type or "-", s.url or "-")
+        {
+            "id": s.id,
+            "name": s.name or "-",
+            "service-type": s.service_type or "-",
+            "protocol": s.protocol or "-",
+            "app-type": s.app_type or "-",
+            "url": s.url or "-",
+        }
         for s in schemas
     ]
-    return table(rows, ("ID", "SERVICE TYPE", "PROTOCOL", "APP TYPE", "URL"))
+    return render_table(SCHEMA_COLUMNS, rows, chosen=columns, wide=wide, width=width)
 
 
 def schema_detail(schema: Schema) -> str:

@@ -6,6 +6,7 @@ import click
 
 from .context import AppContext, pass_app
 from .render import json_option
+from .tables import table_options
 
 
 def register(group: click.Group) -> None:
@@ -17,17 +18,21 @@ def register(group: click.Group) -> None:
 
     @schemas_group.command("list")
     @click.option("--refresh", is_flag=True, help="Ignore the one-day schema cache.")
+    @table_options
     @json_option
     @pass_app
-    def list_command(app: AppContext, refresh: bool, as_json: bool) -> None:
-        """List the available schemas (cached for a day)."""
+    def list_command(
+        app: AppContext, refresh: bool, wide: bool, columns: str | None, as_json: bool
+    ) -> None:
+        """List the available schemas (cached for a day), by name; --wide adds the URL."""
         from .render import print_json, schema_table
+        from .tables import output_width
 
         schemas = app.client().list_schemas(refresh=refresh)
         if as_json:
             print_json([schema.to_dict() for schema in schemas])
         else:
-            click.echo(schema_table(schemas))
+            click.echo(schema_table(schemas, columns=columns, wide=wide, width=output_width()))
 
     @schemas_group.command("show")
     @click.argument("schema_id", metavar="ID")

@@ -5,17 +5,16 @@ The token manager is imported inside the commands so that `byods --help` stays f
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
-from ..auth import ENV_ACCESS_TOKEN
+from ..auth import ENV_ACCESS_TOKEN, environment_token
 from ..secrets import scrub_text
 from .context import AppContext, pass_app
 from .fleet_cmds import all_orgs_option
-from .render import json_option, print_json
+from .render import json_option, moment, print_json
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ def status_command(app: AppContext, as_json: bool, check: bool, all_orgs: bool) 
 
         token_status_all(app, as_json)
         return
-    env_token = os.environ.get(ENV_ACCESS_TOKEN)
+    env_token = environment_token()
     if env_token and not app.config_path.exists():
         _env_only_status(env_token, app, as_json)
         return
@@ -116,8 +115,6 @@ def _environment_fields(app: AppContext) -> dict[str, str]:
 
 
 def _render_status(status: TokenStatus) -> str:
-    from ..tokens.status import relative
-    from ..tokens.tiers import iso
 
     lines = [
         f"Config:  {status.config_path}"
@@ -129,10 +126,10 @@ def _render_status(status: TokenStatus) -> str:
     for tier in status.tiers:
         lines.append(f"Tier {tier.tier} - {tier.credential}: " + _presence(tier))
         if tier.expires_at is not None:
-            lines.append(f"    expires {relative(tier.expires_at)} ({iso(tier.expires_at)})")
+            lines.append(f"    expires {moment(tier.expires_at)}")
         if tier.refresh_expires_at is not None:
             when = tier.refresh_expires_at
-            lines.append(f"    refresh token expires {relative(when)} ({iso(when)})")
+            lines.append(f"    refresh token expires {moment(when)}")
         if tier.note:
             lines.append(f"    {tier.note}")
         lines.extend(f"    WARNING: {warning}" for warning in tier.warnings)
@@ -160,22 +157,20 @@ def refresh_command(app: AppContext, force: bool, as_json: bool, all_orgs: bool)
     Exits 3 when every tier failed and a person must re-authorize (`byods auth setup`).
     """
     from ..tokens.manager import TokenManager
-    from ..tokens.status import relative
-    from ..tokens.tiers import iso
 
     if all_orgs:
         from .fleet_cmds import token_refresh_all
 
         token_refresh_all(app, force, as_json)
         return
-    if os.environ.get(ENV_ACCESS_TOKEN):
+    if environment_token():
         click.echo(f"Note: {BYPASS_NOTE}", err=True)
     manager: TokenManager = app.token_manager()
     ask = not force and not as_json and stdin_is_interactive()
     stored = manager.usable_entry() if ask else None
     if stored is not None:
         expires = stored.expires_at
-        when = f" (expires {relative(expires)})" if expires else ""
+        when = f" (expires {moment(expires)})" if expires else ""
         force = click.confirm(
             f"The stored access token is still valid{when}. Refresh it anyway?",
             default=False,
@@ -187,19 +182,14 @@ def refresh_command(app: AppContext, force: bool, as_json: bool, all_orgs: bool)
         return
     if not outcome.refreshed:
         click.echo(
-            f"The stored access token is still valid (expires {relative(outcome.expires_at)}, "
-            f"{iso(outcome.expires_at) or 'unknown'}); kept it. Use --force to refresh anyway."
+            f"The stored access token is still valid (expires {moment(outcome.expires_at)}); "
+            "kept it. Use --force to refresh anyway."
         )
         return
     click.echo(f"Refreshed via tier {outcome.tier} ({outcome.tier_name}).")
-    click.echo(
-        f"New access token expires {relative(outcome.expires_at)} ({iso(outcome.expires_at)})."
-    )
+    click.echo(f"New access token expires {moment(outcome.expires_at)}.")
     if outcome.refresh_expires_at is not None:
-        click.echo(
-            f"Refresh token expires {relative(outcome.refresh_expires_at)} "
-            f"({iso(outcome.refresh_expires_at)})."
-        )
+        click.echo(f"Refresh token expires {moment(outcome.refresh_expires_at)}.")
 
 
 def register(group: click.Group) -> None:

@@ -12,6 +12,8 @@ from ..errors import ByodsError, InputError
 from ..tokens.endpoints import TokenResponse, authorization_code_grant, authorize_url
 from . import DEFAULT_REDIRECT_URI, DEFAULT_TIMEOUT_SECONDS
 from .callback import CallbackServer, CallbackUnavailable
+from .client_check import check_client_credentials
+from .pkce import Pkce
 from .prompter import Prompter
 from .redirect import MalformedRedirect, RedirectTarget, code_from_pasted
 
@@ -45,12 +47,30 @@ def run_browser_flow(
     it is needed).
     """
     target = RedirectTarget.parse(settings.redirect_uri)
+
+    def check_credentials() -> None:
+        check_client_credentials(
+            http, client_id=client_id, client_secret=client_secret, redirect_uri=target.uri
+        )
+
     state = secrets.token_urlsafe(32)
-    url = authorize_url(http.base_url, client_id=client_id, redirect_uri=target.uri, state=state)
-    code = _obtain_code(url, target, state, settings, prompter, open_url)
+    pkce = Pkce.new()
+    url = authorize_url(
+        http.base_url,
+        client_id=client_id,
+        redirect_uri=target.uri,
+        state=state,
+        code_challenge=pkce.challenge,
+    )
+    code = _obtain_code(url, target, state, settings, prompter, open_url, check_credentials)
     prompter.say("Exchanging the authorization code for tokens…")
     tokens = authorization_code_grant(
-        http, client_id=client_id, client_secret=client_secret, code=code, redirect_uri=target.uri
+        http,
+        client_id=client_id,
+        client_secret=client_secret,
+        code=code,
+        redirect_uri=target.uri,
+        code_verifier=pkce.verifier,
     )
     if not tokens.refresh_token:
         raise ByodsError(
@@ -67,7 +87,10 @@ def _obtain_code(
     settings: BrowserFlowSettings,
     prompter: Prompter,
     open_url: Callable[[str], bool] | None,
+    before_browser: Callable[[], None],
 ) -> str:
+    """The code, by callback or paste; ``before_browser`` runs once the way to receive
+    it is settled and before the person is sent to sign in."""
     server: CallbackServer | None = None
     if not settings.manual:
         try:
@@ -80,6 +103,7 @@ def _obtain_code(
                 "the redirected URL must be pasted, but there is no terminal "
                 "(free the redirect URI's port or pick another with --redirect-uri)"
             )
+        before_browser()
         _show_and_open(url, settings, prompter, open_url)
         prompter.say(
             "After you accept, the browser is sent to "
@@ -88,6 +112,7 @@ def _obtain_code(
         )
         return _paste_code(state, prompter)
     with server:
+        before_browser()
         _show_and_open(url, settings, prompter, open_url)
         prompter.say(f"Waiting up to {settings.timeout:g}s for the browser sign-in…")
         return server.wait(settings.timeout)

@@ -1,6 +1,7 @@
 """A one-shot loopback HTTP server that receives the authorization redirect.
 
-It listens on the redirect URI's port on the loopback interface only, accepts only a
+It listens on the redirect URI's port on the loopback interface only (on every address
+``localhost`` resolves to, or not at all), accepts only a
 callback whose ``state`` matches this run (others get a 400 page and the wait goes on),
 and never puts a token or code on a page or in a log line.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import html
+import ipaddress
 import queue
 import socket
 import socketserver
@@ -125,13 +127,32 @@ class _Handler(BaseHTTPRequestHandler):
         """Silence the default access log: its request line carries the code."""
 
 
-def _bind_addresses(target: RedirectTarget) -> list[tuple[str, socket.AddressFamily, bool]]:
-    """(address, family, required) for the redirect host; ``localhost`` gets both stacks."""
+def _bind_addresses(target: RedirectTarget) -> list[tuple[str, socket.AddressFamily]]:
+    """Every address the redirect host names. For ``localhost`` that is whatever it
+    resolves to (often 127.0.0.1 and ::1): listening on only one would let another local
+    process take the other and receive the code. Each must be a loopback address."""
     if target.host == "::1":
-        return [("::1", socket.AF_INET6, True)]
+        return [("::1", socket.AF_INET6)]
     if target.host == "127.0.0.1":
-        return [("127.0.0.1", socket.AF_INET, True)]
-    return [("127.0.0.1", socket.AF_INET, True), ("::1", socket.AF_INET6, False)]
+        return [("127.0.0.1", socket.AF_INET)]
+    try:
+        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise CallbackUnavailable(f"cannot resolve {target.host} ({exc})") from None
+    addresses: list[tuple[str, socket.AddressFamily]] = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        address = str(sockaddr[0])
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        if not ipaddress.ip_address(address).is_loopback:
+            raise CallbackUnavailable(
+                f"{target.host} resolves to {address}, not a loopback address"
+            )
+        if (address, family) not in addresses:
+            addresses.append((address, family))
+    if not addresses:
+        raise CallbackUnavailable(f"{target.host} resolves to no address")
+    return addresses
 
 
 class CallbackServer:
@@ -147,7 +168,7 @@ class CallbackServer:
         self._running: list[tuple[_Server, threading.Thread]] = []
         self._outcomes: queue.Queue[_Outcome] = queue.Queue()
         try:
-            for address, family, required in _bind_addresses(target):
+            for address, family in _bind_addresses(target):
                 try:
                     server = _Server(
                         (address, target.port),
@@ -157,9 +178,7 @@ class CallbackServer:
                         outcomes=self._outcomes,
                     )
                 except OSError as exc:
-                    if required:
-                        raise CallbackUnavailable(_bind_problem(target, exc)) from None
-                    continue
+                    raise CallbackUnavailable(_bind_problem(address, target, exc)) from None
                 self._servers.append(server)
         except BaseException:
             self.close()
@@ -214,9 +233,10 @@ class CallbackServer:
         self._servers.clear()
 
 
-def _bind_problem(target: RedirectTarget, exc: OSError) -> str:
+def _bind_problem(address: str, target: RedirectTarget, exc: OSError) -> str:
+    where = f"[{address}]:{target.port}" if ":" in address else f"{address}:{target.port}"
     if exc.errno == errno.EADDRINUSE:
-        return f"port {target.port} is already in use"
+        return f"port {target.port} is already in use (on {where})"
     if exc.errno == errno.EACCES:
         return f"not allowed to listen on port {target.port}"
-    return f"cannot listen on {target.host}:{target.port} ({exc.strerror or exc})"
+    return f"cannot listen on {where} ({exc.strerror or exc})"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import re
 import secrets
+import threading
 import time
 import urllib.parse
 import uuid
@@ -46,6 +49,36 @@ MAX_PAGE_SIZE = 1000
 Handler = Callable[[Request, dict[str, str]], Reply]
 
 
+class PkceChallenges:
+    """PKCE (RFC 7636, S256 only) for the authorization-code flow: a code issued with a
+    ``code_challenge`` is redeemed only with the matching ``code_verifier``."""
+
+    def __init__(self) -> None:
+        self._challenges: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, code: str, query: dict[str, str]) -> None:
+        challenge = query.get("code_challenge")
+        if challenge is None:
+            return
+        if query.get("code_challenge_method") != "S256":
+            raise HttpProblem(400, "invalid_request: code_challenge_method must be S256.")
+        with self._lock:
+            self._challenges[code] = challenge
+
+    def verify(self, code: str, verifier: str | None) -> None:
+        with self._lock:
+            challenge = self._challenges.pop(code, None)
+        if challenge is None:
+            return
+        if verifier is None:
+            raise HttpProblem(400, "invalid_grant: code_verifier is required (PKCE).")
+        digest = hashlib.sha256(verifier.encode("utf-8")).digest()
+        expected = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+        if not secrets.compare_digest(expected, challenge):
+            raise HttpProblem(400, "invalid_grant: code_verifier does not match (PKCE).")
+
+
 def _now_iso() -> str:
     moment = datetime.now(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -85,6 +118,7 @@ class WebexApi:
         self.issuer = issuer
         self.stats = stats
         self.page_size = page_size
+        self.pkce = PkceChallenges()
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self.add_routes(
             (
@@ -173,6 +207,7 @@ class WebexApi:
                 400, f"Invalid scope: the request must include {APPLICATIONS_TOKEN_SCOPE}."
             )
         code = secrets.token_urlsafe(32)
+        self.pkce.remember(code, query)
         with self.state.lock:
             self.state.auth_codes[code] = AuthCode(
                 ident.integration_client_id,
@@ -223,6 +258,7 @@ class WebexApi:
             raise HttpProblem(
                 400, "invalid_grant: redirect_uri does not match the authorize request."
             )
+        self.pkce.verify(form.get("code") or "", form.get("code_verifier"))
         code.used = True
         return code.scopes
 

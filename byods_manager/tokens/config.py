@@ -9,6 +9,7 @@ routine refreshes; rotated tokens live in the token store.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from collections.abc import Callable, Iterable
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..fileio import read_json
+from ..fileio import parse_json, read_bytes
 from . import config_keys
 
 Warn = Callable[[str], None]
@@ -277,12 +278,23 @@ def parse_config(
     raw: Any, path: Path, profile: str | None = None, warn: Warn | None = None
 ) -> ProfileConfig:
     """Validate an already-loaded config document and pick out one profile."""
-    warn = warn or (lambda message: None)
+    config, warnings = _parse(raw, path, profile, None)
+    for message in warnings:
+        (warn or (lambda message: None))(message)
+    return config
+
+
+def _parse(
+    raw: Any, path: Path, profile: str | None, known_warnings: list[str] | None
+) -> tuple[ProfileConfig, list[str]]:
+    """The profile and the warnings to show; ``known_warnings`` (from the validation
+    cache) means this exact document already validated, so jsonschema is skipped."""
     if not isinstance(raw, dict):
         raise ConfigError(f"config {path}: $: must be a JSON object; hint: {_GENERIC_HINT}")
     problems: list[str] = []
     unknown: list[str] = []
-    if config_keys.is_multi_profile(raw):
+    validate = known_warnings is None
+    if validate and config_keys.is_multi_profile(raw):
         problems, unknown = _schema_problems(raw, FILE_SCHEMA, ())
         if problems:
             _raise(path, problems)
@@ -291,13 +303,13 @@ def parse_config(
         name: config_keys.lookup(selected, paths)
         for name, paths in config_keys.TOKEN_MANAGER_FIELDS.items()
     }
-    more_problems, more_unknown = _schema_problems(selected, PROFILE_SCHEMA, prefix)
-    problems += more_problems + _integration_problems(manager_found, prefix)
-    unknown += more_unknown
-    if problems:
-        _raise(path, problems)
-    for message in unknown:
-        warn(f"{path}: {message}")
+    if validate:
+        more_problems, more_unknown = _schema_problems(selected, PROFILE_SCHEMA, prefix)
+        problems += more_problems + _integration_problems(manager_found, prefix)
+        unknown += more_unknown
+        if problems:
+            _raise(path, problems)
+    warnings = [f"{path}: {message}" for message in unknown] if validate else known_warnings
 
     service = selected["serviceApp"]
     fields = config_keys.SERVICE_APP_FIELDS
@@ -323,7 +335,7 @@ def parse_config(
         if not token_store.is_absolute():
             token_store = path.parent / token_store
     threshold = selected.get("refreshThresholdMinutes")
-    return ProfileConfig(
+    config = ProfileConfig(
         path=path,
         profile=prefix[1] if prefix else None,
         service_app=service_app,
@@ -331,6 +343,7 @@ def parse_config(
         token_store=token_store,
         refresh_threshold_seconds=float(threshold) * 60 if threshold is not None else None,
     )
+    return config, list(warnings or [])
 
 
 def _app_id(service: dict[str, Any]) -> str:
@@ -359,6 +372,18 @@ def load_config(
             f"config not found: {target}. Create it (see TOKEN_MANAGEMENT.md), run "
             "`byods auth setup`, or set WEBEX_SERVICE_APP_ACCESS_TOKEN."
         )
-    raw = read_json(target, what="config")
-    _warn_if_exposed(target, warn or (lambda message: None))
-    return parse_config(raw, target, profile, warn)
+    from . import config_cache
+
+    warn = warn or (lambda message: None)
+    content = read_bytes(target, what="config")
+    raw = parse_json(content, target, what="config")
+    _warn_if_exposed(target, warn)
+    rules = json.dumps([PROFILE_SCHEMA, FILE_SCHEMA, _HINTS], sort_keys=True)
+    key = config_cache.cache_key(target, profile, content, rules)
+    known = config_cache.known_warnings(key)
+    config, warnings = _parse(raw, target, profile, known)
+    if known is None:
+        config_cache.remember(key, warnings)
+    for message in warnings:
+        warn(message)
+    return config

@@ -90,19 +90,25 @@ def refresh_grant(
 
 
 def authorization_code_grant(
-    http: HttpClient, *, client_id: str, client_secret: str, code: str, redirect_uri: str
+    http: HttpClient,
+    *,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str,
+    code_verifier: str | None = None,
 ) -> TokenResponse:
-    """``grant_type=authorization_code``."""
-    return _access_token_grant(
-        http,
-        {
-            "grant_type": "authorization_code",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "code": code,
-            "redirect_uri": redirect_uri,
-        },
-    )
+    """``grant_type=authorization_code`` (with the PKCE ``code_verifier`` when given)."""
+    form = {
+        "grant_type": "authorization_code",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "code": code,
+        "redirect_uri": redirect_uri,
+    }
+    if code_verifier is not None:
+        form["code_verifier"] = code_verifier
+    return _access_token_grant(http, form)
 
 
 def mint_service_app_token(
@@ -131,16 +137,18 @@ def authorize_url(
     redirect_uri: str,
     state: str,
     scope: str = APPLICATIONS_TOKEN_SCOPE,
+    code_challenge: str | None = None,
 ) -> str:
-    """The browser URL that starts the authorization-code flow (``{base}/authorize``)."""
-    query = urllib.parse.urlencode(
-        {
-            "client_id": client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "scope": scope,
-            "state": state,
-        },
-        quote_via=urllib.parse.quote,
-    )
+    """The browser URL that starts the authorization-code flow (``{base}/authorize``);
+    ``code_challenge`` is a PKCE S256 challenge."""
+    params = {
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+    }
+    if code_challenge is not None:
+        params |= {"code_challenge": code_challenge, "code_challenge_method": "S256"}
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
     return f"{base_url.rstrip('/')}/authorize?{query}"

@@ -8,12 +8,11 @@ calls it on a 401, and the next ``get_token()`` goes through the chain again.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..auth import ENV_ACCESS_TOKEN
+from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
 from .config import ProfileConfig, load_config
 from .endpoints import TokenResponse
@@ -147,7 +146,7 @@ class TokenManager:
             snapshot,
             store_path=self.store.path,
             threshold=self.threshold,
-            env_bypass=bool(os.environ.get(ENV_ACCESS_TOKEN)),
+            env_bypass=environment_token() is not None,
         )
 
     def check(self) -> list[CheckResult]:
