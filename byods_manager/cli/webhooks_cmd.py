@@ -20,7 +20,7 @@ def _api(app: AppContext) -> OnboardingWebhooks:
     from ..webhooks_api import OnboardingWebhooks
 
     manager = app.token_manager()
-    http = HttpClient(app.base_url, None, notify=app.notify)
+    http = HttpClient(app.base_url, None, notify=app.notify, deadline=app.deadline)
     return OnboardingWebhooks(
         http, TokenManagerBearer(manager), manager.config.service_app.app_id, manager.store
     )
