@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures_tokens",
     "tests.fixtures_oauth",
     "tests.fixtures_sandbox",
+    "tests.fixtures_onboarding",
 ]
 
 _ISOLATED_ENV = (

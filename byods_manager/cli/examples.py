@@ -46,6 +46,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "byods apply -f datasources.yaml --dry-run",
         "byods apply -f datasources.yaml --all-orgs",
     ),
+    "webhooks": ("byods webhooks list",),
+    "webhooks register": (
+        "byods webhooks register --target-url https://dap.example.com/webhooks/service-app",
+        "byods webhooks register --target-url URL --secret - < secret.txt",
+    ),
+    "webhooks list": ("byods webhooks list", "byods webhooks list --json | jq -r '.[].id'"),
+    "webhooks delete": ("byods webhooks delete Y2lzY29zcGFyazovL3VzL1dFQkhPT0svZjRl",),
     "store": ("byods store status",),
     "store status": ("byods --store postgresql://byods@db.example.com/byods store status --json",),
     "store migrate": ("byods --store postgresql://byods@db.example.com/byods store migrate",),

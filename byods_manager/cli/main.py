@@ -122,6 +122,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "jws_cmd": ("jws",),
     "orgs_cmd": ("orgs",),
     "apply_cmd": ("apply",),
+    "webhooks_cmd": ("webhooks",),
     "store_cmd": ("store",),
 }
 

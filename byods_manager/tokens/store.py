@@ -7,7 +7,11 @@ Layout (``"version": 1``)::
                      "refreshToken", "refreshExpiresAt", "source", "updatedAt", "known",
                      "configKnown"}},
      "integrations": {"<oauthClientId>": {"accessToken", "expiresAt", "refreshToken",
-                      "refreshExpiresAt", "updatedAt", "known", "configKnown"}}}
+                      "refreshExpiresAt", "updatedAt", "known", "configKnown"}},
+     "webhookSecrets": {"<targetUrl>": {"secret", "webhookIds", "updatedAt"}}}
+
+``webhookSecrets`` belongs to :mod:`.webhook_secrets`; like any other top-level key this
+module does not know, it is kept in :attr:`StoreData.extra` and written back unchanged.
 
 Integration tokens are keyed by the integration's client id rather than per service app,
 because one integration often serves several profiles: each keeping its own copy of a
