@@ -122,6 +122,7 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         notify: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_response: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token_provider = token_provider
@@ -129,6 +130,8 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.notify = notify or (lambda message: log.info("%s", message))
         self._sleep = sleep
+        # Observer of every HTTP response: (method, path as requested, status); for metrics.
+        self.on_response = on_response
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"byods-manager/{__version__}"
         self.session.headers["Accept"] = "application/json"
@@ -205,6 +208,8 @@ class HttpClient:
 
             data = _parse_body(response)
             log.debug("%s %s -> %s", method, path, response.status_code)
+            if self.on_response is not None:
+                self.on_response(method, path, response.status_code)
 
             if response.status_code == 401 and use_provider and token:
                 assert self.token_provider is not None

@@ -63,9 +63,9 @@ def cli(
 
 
 def _register_commands() -> None:
-    from . import auth_cmd, datasources, sandbox_cmd, schemas, token_cmd
+    from . import auth_cmd, datasources, keepalive_cmd, sandbox_cmd, schemas, token_cmd
 
-    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd):
+    for module in (datasources, schemas, token_cmd, auth_cmd, sandbox_cmd, keepalive_cmd):
         module.register(cli)
 
 

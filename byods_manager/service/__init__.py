@@ -1,0 +1,1 @@
+"""The keepalive service: scheduler, metrics, alerts and the HTTP listener (above ``fleet/``)."""
