@@ -91,6 +91,7 @@ def keepalive_command(
     from ..service.logs import EventLog
     from ..service.metrics import KeepaliveMetrics
     from ..service.org_keeper import Settings
+    from ..service.scheduler import BACKOFF_BASE_SECONDS
 
     renew_seconds = parse_duration(renew_before).total_seconds() if renew_before else None
     interval_seconds = parse_duration(interval).total_seconds()
@@ -102,7 +103,12 @@ def keepalive_command(
     sender = AlertSender(alert_webhooks, on_alert, log)
     service = KeepaliveService(
         lambda: targets,
-        settings=Settings(renew_before=renew_seconds, backoff=not once),
+        settings=Settings(
+            renew_before=renew_seconds,
+            backoff=not once,
+            # A short --interval (tests, soaks) shortens the first retry too.
+            backoff_base=min(BACKOFF_BASE_SECONDS, interval_seconds),
+        ),
         metrics=KeepaliveMetrics(),
         alerter=Alerter(sender, log),
         log=log,

@@ -17,6 +17,7 @@ __all__ = ["CONTENT_TYPE_LATEST", "KeepaliveMetrics", "endpoint_template"]
 # Anything else (UUIDs, base64 Spark ids, numbers) becomes ``{id}``.
 _LITERAL_SEGMENT = re.compile(r"[A-Za-z_]{1,24}")
 _VERSION_SEGMENT = re.compile(r"v\d+")
+EXTEND_OUTCOMES = ("success", "failure", "skipped")
 
 
 def endpoint_template(path: str) -> str:
@@ -79,6 +80,11 @@ class KeepaliveMetrics:
             registry=self.registry,
         )
         self._data_sources: dict[str, set[str]] = {}
+
+    def add_org(self, org: str) -> None:
+        """Start the org's counters at zero, so rates and alerts work from the first scrape."""
+        for outcome in EXTEND_OUTCOMES:
+            self.extend_total.labels(org, outcome)
 
     def observe_response(self, method: str, path: str, status: int) -> None:
         """The :class:`~byods_manager.http.HttpClient` ``on_response`` hook."""

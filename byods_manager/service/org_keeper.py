@@ -18,7 +18,7 @@ from .alerts import Alert, Alerter
 from .logs import EventLog
 from .metrics import KeepaliveMetrics
 from .orgs import OrgTarget
-from .scheduler import backoff_delay, renewal_time
+from .scheduler import BACKOFF_BASE_SECONDS, backoff_delay, renewal_time
 
 if TYPE_CHECKING:
     from ..client import DataSourceClient
@@ -35,6 +35,7 @@ class Settings:
     renew_before: float | None = None  # None: a third of each data source's lifetime
     token_renew_before: float | None = None  # None: a third of the access token's lifetime
     backoff: bool = True  # False for --once: every pass tries everything that is due
+    backoff_base: float = BACKOFF_BASE_SECONDS  # first wait after a failure, then doubling
 
 
 @dataclass
@@ -72,6 +73,7 @@ class OrgKeeper:
         self._failures: dict[str, int] = {}
         self._retry_at: dict[str, float] = {}
         self._disabled: dict[str, float | None] = {}
+        metrics.add_org(self.org)
 
     def close(self) -> None:
         if self._client is not None:
@@ -349,7 +351,7 @@ class OrgKeeper:
         failures = self._failures.get(key, 0) + 1
         self._failures[key] = failures
         if self.settings.backoff:
-            retry_at = time.time() + backoff_delay(failures)
+            retry_at = time.time() + backoff_delay(failures, self.settings.backoff_base)
             self._retry_at[key] = retry_at
             due_times.append(retry_at)
 

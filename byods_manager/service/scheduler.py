@@ -59,12 +59,12 @@ def is_due(now: float, due_at: float) -> bool:
     return now >= due_at
 
 
-def backoff_delay(failures: int) -> float:
-    """Seconds to wait after ``failures`` consecutive failures (0 -> 0, then 5 s doubling,
-    capped at 5 min)."""
+def backoff_delay(failures: int, base: float = BACKOFF_BASE_SECONDS) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (0 -> 0, then ``base``
+    doubling, capped at :data:`BACKOFF_MAX_SECONDS`)."""
     if failures <= 0:
         return 0.0
-    return float(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1)))
+    return float(min(BACKOFF_MAX_SECONDS, base * 2 ** min(failures - 1, 32)))
 
 
 def next_wake(now: float, due_times: Iterable[float], interval: float) -> float:
