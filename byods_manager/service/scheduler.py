@@ -52,7 +52,9 @@ def renewal_time(
     :data:`JITTER_FRACTION` of the window, chosen by ``key`` (identity + expiry)."""
     window = renew_window(issued_at, expires_at, renew_before)
     jitter = window * JITTER_FRACTION * jitter_unit(f"{key}:{expires_at:.0f}")
-    return expires_at - window - jitter
+    when = expires_at - window - jitter
+    # Not before the credential was issued: a window of the whole lifetime means "now".
+    return when if issued_at is None else max(when, issued_at)
 
 
 def is_due(now: float, due_at: float) -> bool:
