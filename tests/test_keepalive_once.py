@@ -53,7 +53,7 @@ def test_once_extends_only_the_data_sources_inside_their_window(
     after = data_sources_by_id(sandbox)
     for ds_id in short:
         assert after[ds_id].nonce != before[ds_id].nonce
-        assert after[ds_id].expires_at > before[ds_id].expires_at  # type: ignore[operator]
+        assert after[ds_id].expires_at >= before[ds_id].expires_at  # type: ignore[operator]
     assert after[long[0]].nonce == before[long[0]].nonce
     requests = sandbox.stats_snapshot()["requests"]
     assert requests["GET /dataSources"] == 1
@@ -158,3 +158,17 @@ def test_once_rejects_bad_options_with_exit_2(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_rejected_fixed_token_exits_3_with_a_critical_alert(
+    sandbox: Sandbox, env: dict[str, str], httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    env["WEBEX_SERVICE_APP_ACCESS_TOKEN"] = "not-a-token-the-sandbox-issued"
+
+    result = run_once(env, "--alert-webhook", httpserver.url_for("/hook"))
+
+    assert result.returncode == 3, result.stderr
+    (alert,) = _alerts(httpserver)
+    assert (alert["event"], alert["severity"]) == ("token_refresh_failed", "critical")
+    assert "not-a-token" not in result.stderr + json.dumps(alert)

@@ -237,9 +237,7 @@ class OrgKeeper:
         try:
             sources = self.client().list()
         except AuthRequiredError as exc:
-            report.auth_required = True
-            report.failures.append(f"list: {str(exc).splitlines()[0]}")
-            self.log.event("list_failed", "error", org=self.org, error=str(exc))
+            self._auth_lost("list", exc, report)
             return
         except ByodsError as exc:
             self._failed(f"{self.org}:list", report.due_times)
@@ -275,11 +273,7 @@ class OrgKeeper:
         try:
             extended = self.client().extend(ds_id, skip_disabled=True)
         except AuthRequiredError as exc:
-            report.auth_required = True
-            report.failures.append(f"extend {ds_id}: {str(exc).splitlines()[0]}")
-            self.log.event(
-                "extend_failed", "error", org=self.org, data_source=ds_id, error=str(exc)
-            )
+            self._auth_lost(f"extend {ds_id}", exc, report)
             return
         except ByodsError as exc:
             self._extend_failed(ds_id, expires_at, exc, now, report)
@@ -304,6 +298,24 @@ class OrgKeeper:
                 f"Data source {ds_id} of org {self.org} was extended; it expires "
                 f"{iso(new_expiry)}.",
             )
+
+    def _auth_lost(self, what: str, exc: AuthRequiredError, report: OrgReport) -> None:
+        """Webex refused the token and no other can be had (e.g. a fixed token from the
+        environment was rejected): a person must act."""
+        first_line = str(exc).splitlines()[0]
+        report.auth_required = True
+        report.failures.append(f"{what}: {first_line}")
+        self.log.event("auth_required", "error", org=self.org, during=what, error=str(exc))
+        self.alerter.fire(
+            f"{self.org}:service_app",
+            Alert(
+                alerts.TOKEN_REFRESH_FAILED,
+                alerts.CRITICAL,
+                f"Webex rejected the service-app token of org {self.org} and no other could "
+                f"be obtained: a person must act ({first_line})",
+                org=self.org,
+            ),
+        )
 
     def _extend_failed(
         self,
