@@ -197,7 +197,8 @@ def soak(minutes: float, data_sources: int, fault_rate: float) -> None:
         watcher.start()
         while not any(e.get("event") == "cycle" for e in events):
             time.sleep(0.1)
-        sandbox.reset()  # count requests from the first cycle on
+        sandbox.reset()  # count requests from the end of the first cycle on
+        cycles_before = sum(1 for e in events if e.get("event") == "cycle")
         injector = FaultInjector(sandbox, fault_rate, stop)
         if fault_rate > 0:
             injector.start()
@@ -244,7 +245,7 @@ def soak(minutes: float, data_sources: int, fault_rate: float) -> None:
     )
     print(
         f"  GET /dataSources seen by the sandbox per cycle (incl. retries): "
-        f"{requests_seen.get('GET /dataSources', 0) / max(1, len(cycles)):.2f}"
+        f"{requests_seen.get('GET /dataSources', 0) / max(1, len(cycles) - cycles_before):.2f}"
     )
     if fault_rate > 0:
         print(f"  faults injected: {injector.injected}")
