@@ -44,11 +44,11 @@ from byods_manager.http import HttpClient  # noqa: E402
 from byods_manager.models import DataSource  # noqa: E402
 from byods_manager.sandbox import Sandbox  # noqa: E402
 from byods_manager.service.alerts import Alerter, AlertSender  # noqa: E402
+from byods_manager.service.cycle import Settings  # noqa: E402
 from byods_manager.service.keepalive import KeepaliveService  # noqa: E402
 from byods_manager.service.listener import Listener, Response  # noqa: E402
 from byods_manager.service.logs import EventLog  # noqa: E402
 from byods_manager.service.metrics import KeepaliveMetrics  # noqa: E402
-from byods_manager.service.org_keeper import Settings  # noqa: E402
 from byods_manager.service.orgs import OrgTarget  # noqa: E402
 from byods_manager.tokens.manager import TokenManager  # noqa: E402
 

@@ -14,6 +14,7 @@ from tests.keepalive_helpers import (
     data_sources_by_id,
     keepalive_env,
     register_data_sources,
+    sandbox_client,
     wait_for,
 )
 
@@ -135,3 +136,37 @@ def test_health_is_503_with_a_reason_while_the_last_cycle_failed(
     assert body["reason"] == "last cycle had failures"
     assert any("list" in problem for problem in body["problems"])
     assert missing.status_code == 404
+
+
+def test_deleting_a_failing_data_source_resolves_its_alert(
+    sandbox: Sandbox, env: dict[str, str], httpserver: HTTPServer
+) -> None:
+    (ds_id,) = register_data_sources(sandbox, 1, lifetime_minutes=1)
+    sandbox.add_fault(400, count=1000, path=f"/dataSources/{ds_id}", method="PUT")
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+
+    def severities() -> list[object]:
+        sent = [json.loads(request.data) for request, _ in httpserver.log]
+        return [a["severity"] for a in sent if a["event"] == "extend_failed"]
+
+    service = KeepaliveProcess(
+        env,
+        "--interval",
+        "1s",
+        "--renew-before",
+        "1m",
+        "--alert-webhook",
+        httpserver.url_for("/hook"),
+    )
+    try:
+        wait_for(lambda: severities() == ["warning"], "the extend_failed alert")
+        client = sandbox_client(sandbox)
+        client.delete(ds_id)
+        client.close()
+        wait_for(lambda: severities() == ["warning", "resolved"], "the resolution")
+        samples = service.metrics()
+    finally:
+        code = service.stop()
+
+    assert code == 0
+    assert samples["byods_data_source_expiry_timestamp_seconds"] == []

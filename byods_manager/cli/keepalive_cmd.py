@@ -86,11 +86,11 @@ def keepalive_command(
     """
     from ..durations import parse_duration
     from ..service.alerts import Alerter, AlertSender
+    from ..service.cycle import Settings
     from ..service.keepalive import KeepaliveService
     from ..service.listener import parse_listen
     from ..service.logs import EventLog
     from ..service.metrics import KeepaliveMetrics
-    from ..service.org_keeper import Settings
     from ..service.scheduler import BACKOFF_BASE_SECONDS
 
     renew_seconds = parse_duration(renew_before).total_seconds() if renew_before else None

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .alerts import Alerter
+from .cycle import OrgReport, Settings, Sinks
 from .logs import EventLog, utc_iso
 from .metrics import KeepaliveMetrics
-from .org_keeper import OrgKeeper, OrgReport, Settings
+from .org_keeper import OrgKeeper
 from .orgs import OrgSource
 from .scheduler import DEFAULT_INTERVAL_SECONDS, next_wake
 
@@ -84,9 +85,8 @@ class KeepaliveService:
                 break
             keeper = self._keepers.get(target.org_id)
             if keeper is None:
-                keeper = OrgKeeper(
-                    target, self.settings, self.metrics, self.alerter, self.log, self.stop
-                )
+                sinks = Sinks(self.metrics, self.alerter, self.log)
+                keeper = OrgKeeper(target, self.settings, sinks, self.stop)
                 self._keepers[target.org_id] = keeper
             result.reports.append(keeper.run())
         result.finished_at = time.time()
