@@ -132,3 +132,23 @@ def test_parse_listen(value: str, expected: tuple[str, int] | None) -> None:
 def test_parse_listen_rejects(value: str) -> None:
     with pytest.raises(InputError):
         parse_listen(value)
+
+
+def test_http_client_reports_every_response_including_retried_ones(
+    httpserver: HTTPServer,
+) -> None:
+    from byods_manager.http import HttpClient, RetryPolicy
+
+    httpserver.expect_ordered_request("/v1/dataSources/x1").respond_with_json({}, status=503)
+    httpserver.expect_ordered_request("/v1/dataSources/x1").respond_with_json({"id": "x1"})
+    seen: list[tuple[str, str, int]] = []
+    http = HttpClient(
+        httpserver.url_for("/v1"),
+        None,
+        retry=RetryPolicy(backoff_seconds=0.01),
+        on_response=lambda method, path, status: seen.append((method, path, status)),
+    )
+
+    http.request("GET", "/dataSources/x1", authenticated=False)
+
+    assert seen == [("GET", "/dataSources/x1", 503), ("GET", "/dataSources/x1", 200)]
