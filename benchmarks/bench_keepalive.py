@@ -205,6 +205,8 @@ def soak(minutes: float, data_sources: int, fault_rate: float) -> None:
         start_figures = process_figures(service.pid)
         time.sleep(minutes * 60)
         stop.set()
+        requests_seen = sandbox.stats_snapshot()["requests"]
+        cycles_measured = sum(1 for e in events if e.get("event") == "cycle") - cycles_before
         if fault_rate > 0:
             injector.join()
             sandbox.reset()  # drop pending faults; give failures a last chance to resolve
@@ -214,7 +216,6 @@ def soak(minutes: float, data_sources: int, fault_rate: float) -> None:
         code = service.wait(timeout=30)
         reader.join(timeout=5)
         receiver.close()
-        requests_seen = sandbox.stats_snapshot()["requests"]
 
     extensions: dict[str, list[float]] = {ds_id: [] for ds_id in ids}
     for event in events:
@@ -245,7 +246,7 @@ def soak(minutes: float, data_sources: int, fault_rate: float) -> None:
     )
     print(
         f"  GET /dataSources seen by the sandbox per cycle (incl. retries): "
-        f"{requests_seen.get('GET /dataSources', 0) / max(1, len(cycles) - cycles_before):.2f}"
+        f"{requests_seen.get('GET /dataSources', 0) / max(1, cycles_measured):.2f}"
     )
     if fault_rate > 0:
         print(f"  faults injected: {injector.injected}")
