@@ -249,7 +249,8 @@ def soak(minutes: float, data_sources: int, fault_rate: float) -> None:
         f"{requests_seen.get('GET /dataSources', 0) / max(1, cycles_measured):.2f}"
     )
     if fault_rate > 0:
-        print(f"  faults injected: {injector.injected}")
+        api_requests = sum(n for key, n in requests_seen.items() if "[" not in key)
+        print(f"  faults injected: {injector.injected} over {api_requests} API requests")
         print(
             f"  alerts: {len(fired)} fired, {len(resolved)} resolved "
             f"(by event: {sorted({a['event'] for a in fired})})"
