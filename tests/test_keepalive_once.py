@@ -149,6 +149,7 @@ def test_once_exits_3_with_a_critical_alert_when_every_tier_fails(
         (["--renew-before", "soon"], "invalid duration"),
         (["--listen", "nowhere"], "invalid --listen"),
         (["--log-format", "xml"], "xml"),
+        (["--on-alert", "notify 'unbalanced"], "invalid --on-alert"),
     ],
 )
 def test_once_rejects_bad_options_with_exit_2(

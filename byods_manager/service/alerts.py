@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ByodsError
+from ..errors import ByodsError, InputError
 from ..http import HttpClient, RetryPolicy
 from .logs import EventLog, utc_iso
 
@@ -56,13 +56,9 @@ class AlertSender:
 
     def __init__(self, webhooks: Sequence[str], on_alert: str | None, log: EventLog) -> None:
         self.webhooks = [url for url in webhooks if url]
-        self.command = shlex.split(on_alert) if on_alert else None
+        self.command = _command(on_alert) if on_alert else None
         self.log = log
         self._http: HttpClient | None = None
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.webhooks or self.command)
 
     def send(self, alert: Alert) -> None:
         payload = alert.to_json()
@@ -123,6 +119,16 @@ class AlertSender:
                 target="on-alert",
                 error=f"exit status {result.returncode}",
             )
+
+
+def _command(text: str) -> list[str]:
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(f"invalid --on-alert {text!r}: {exc}") from None
+    if not argv:
+        raise InputError("invalid --on-alert '': give a command")
+    return argv
 
 
 def _safe_target(url: str) -> str:
