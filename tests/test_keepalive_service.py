@@ -170,3 +170,26 @@ def test_deleting_a_failing_data_source_resolves_its_alert(
 
     assert code == 0
     assert samples["byods_data_source_expiry_timestamp_seconds"] == []
+
+
+def test_sigterm_mid_cycle_finishes_the_request_in_flight_and_starts_no_more(
+    sandbox: Sandbox, env: dict[str, str]
+) -> None:
+    ids = register_data_sources(sandbox, 5, lifetime_minutes=1)
+    before = data_sources_by_id(sandbox)
+    sandbox.set_latency(300)
+    service = KeepaliveProcess(env, "--renew-before", "1m")
+    try:
+        wait_for(lambda: service.find("extended"), "the first extension")
+    finally:
+        code = service.stop()
+
+    assert code == 0
+    logged = service.count("extended")
+    changed = [
+        ds_id for ds_id in ids if data_sources_by_id(sandbox)[ds_id].nonce != before[ds_id].nonce
+    ]
+    # Every extension Webex applied was completed and reported; the rest were not started.
+    assert 1 <= logged < len(ids)
+    assert len(changed) == logged
+    assert service.find("stopping signal=SIGTERM")
