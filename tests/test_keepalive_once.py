@@ -173,3 +173,20 @@ def test_a_rejected_fixed_token_exits_3_with_a_critical_alert(
     (alert,) = _alerts(httpserver)
     assert (alert["event"], alert["severity"]) == ("token_refresh_failed", "critical")
     assert "not-a-token" not in result.stderr + json.dumps(alert)
+
+
+def test_timer_runs_announce_a_lasting_problem_once_and_its_end_once(
+    sandbox: Sandbox, env: dict[str, str], httpserver: HTTPServer
+) -> None:
+    (ds_id,) = register_data_sources(sandbox, 1, lifetime_minutes=1)
+    sandbox.add_fault(400, count=2, path=f"/dataSources/{ds_id}", method="PUT")
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    args = ("--renew-before", "2m", "--alert-webhook", httpserver.url_for("/hook"))
+
+    codes = [run_once(env, *args).returncode for _ in range(3)]
+
+    assert codes == [1, 1, 0]
+    sent = [(a["event"], a["severity"]) for a in _alerts(httpserver)]
+    assert sent.count(("extend_failed", "warning")) == 1
+    assert sent.count(("extend_failed", "resolved")) == 1
+    assert sent.index(("extend_failed", "warning")) < sent.index(("extend_failed", "resolved"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -152,3 +153,32 @@ def test_http_client_reports_every_response_including_retried_ones(
     http.request("GET", "/dataSources/x1", authenticated=False)
 
     assert seen == [("GET", "/dataSources/x1", 503), ("GET", "/dataSources/x1", 200)]
+
+
+def test_alerters_sharing_a_state_file_announce_once_and_survive_damage(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    from byods_manager.service.alert_state import FileAlertState
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    state_file = tmp_path / "state" / "alerts.json"
+    state_file.parent.mkdir()
+    state_file.write_text("{not json")
+    log = EventLog("json", io.StringIO())
+
+    def alerter() -> Alerter:
+        return Alerter(
+            AlertSender([httpserver.url_for("/hook")], None, log), log, FileAlertState(state_file)
+        )
+
+    problem = Alert(alerts.EXTEND_FAILED, alerts.WARNING, "ds1 failed", "org", "ds1")
+    first, second = alerter(), alerter()
+    first.fire("org:ds1", problem)
+    second.fire("org:ds1", problem)
+    assert [a.data_source_id for a in second.active()] == ["ds1"]
+    second.resolve(alerts.EXTEND_FAILED, "org:ds1", "ds1 extended")
+    first.resolve(alerts.EXTEND_FAILED, "org:ds1", "ds1 extended")
+
+    sent = [json.loads(request.data)["severity"] for request, _ in httpserver.log]
+    assert sent == ["warning", "resolved"]
+    assert state_file.stat().st_mode & 0o777 == 0o600

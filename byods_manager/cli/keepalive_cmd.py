@@ -85,6 +85,8 @@ def keepalive_command(
     1 something failed (after alerting), 3 a person must re-authorize.
     """
     from ..durations import parse_duration
+    from ..paths import state_dir
+    from ..service.alert_state import STATE_FILENAME, FileAlertState
     from ..service.alerts import Alerter, AlertSender
     from ..service.cycle import Settings
     from ..service.keepalive import KeepaliveService
@@ -110,7 +112,7 @@ def keepalive_command(
             backoff_base=min(BACKOFF_BASE_SECONDS, interval_seconds),
         ),
         metrics=KeepaliveMetrics(),
-        alerter=Alerter(sender, log),
+        alerter=Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME)),
         log=log,
         interval=interval_seconds,
     )

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ByodsError, InputError
 from ..http import HttpClient, RetryPolicy
 from .logs import EventLog, utc_iso
+
+if TYPE_CHECKING:
+    from .alert_state import AlertState
 
 EXTEND_FAILED = "extend_failed"
 TOKEN_REFRESH_FAILED = "token_refresh_failed"
@@ -142,22 +144,19 @@ def _safe_target(url: str) -> str:
 class Alerter:
     """Deduplicates: ``fire`` once per (event, subject) until ``resolve`` clears it."""
 
-    def __init__(self, sender: AlertSender, log: EventLog) -> None:
+    def __init__(self, sender: AlertSender, log: EventLog, state: AlertState | None = None) -> None:
+        from .alert_state import MemoryAlertState
+
         self.sender = sender
         self.log = log
-        self._active: dict[tuple[str, str], Alert] = {}
-        self._lock = threading.Lock()
+        self.state: AlertState = state if state is not None else MemoryAlertState()
 
     def active(self) -> list[Alert]:
-        with self._lock:
-            return list(self._active.values())
+        return self.state.active()
 
     def fire(self, subject: str, alert: Alert) -> None:
-        key = (alert.event, subject)
-        with self._lock:
-            if key in self._active:
-                return
-            self._active[key] = alert
+        if not self.state.claim((alert.event, subject), alert):
+            return
         self.log.event(
             "alert",
             alert.severity,
@@ -169,8 +168,7 @@ class Alerter:
         self.sender.send(alert)
 
     def resolve(self, event: str, subject: str, text: str) -> None:
-        with self._lock:
-            fired = self._active.pop((event, subject), None)
+        fired = self.state.release((event, subject))
         if fired is None:
             return
         resolved = Alert(event, RESOLVED, text, fired.org, fired.data_source_id)
