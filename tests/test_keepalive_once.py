@@ -190,3 +190,17 @@ def test_timer_runs_announce_a_lasting_problem_once_and_its_end_once(
     assert sent.count(("extend_failed", "warning")) == 1
     assert sent.count(("extend_failed", "resolved")) == 1
     assert sent.index(("extend_failed", "warning")) < sent.index(("extend_failed", "resolved"))
+
+
+def test_a_retried_request_is_logged_and_the_pass_still_succeeds(
+    sandbox: Sandbox, env: dict[str, str]
+) -> None:
+    register_data_sources(sandbox, 1, lifetime_minutes=60)
+    sandbox.add_fault(503, count=1, path="/dataSources/", method="GET")
+
+    result = run_once(env, "--log-format", "json")
+
+    assert result.returncode == 0, result.stderr
+    notes = [json.loads(line) for line in result.stderr.splitlines() if '"http_note"' in line]
+    assert len(notes) == 1
+    assert "HTTP 503" in notes[0]["note"]

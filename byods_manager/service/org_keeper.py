@@ -55,7 +55,12 @@ class OrgKeeper:
         if self._client is None:
             self._client = self.target.client_factory()
             self._client.http.on_response = self.sinks.metrics.observe_response
+            self._client.http.notify = self._note
         return self._client
+
+    def _note(self, message: str) -> None:
+        """The HTTP layer's notes (retries, rate limiting): methods and paths, no secrets."""
+        self.sinks.log.event("http_note", "warning", org=self.org, note=message)
 
     def run(self, now: float | None = None) -> OrgReport:
         report = OrgReport(self.org)
