@@ -14,6 +14,7 @@ from byods_manager.service.scheduler import (
     next_wake,
     renew_window,
     renewal_time,
+    retry_delay,
 )
 
 times = st.floats(min_value=1e9, max_value=3e9, allow_nan=False)
@@ -80,3 +81,30 @@ def test_next_wake_examples() -> None:
     assert next_wake(100.0, [], 600.0) == 700.0
     assert next_wake(100.0, [160.0, 130.0], 600.0) == 130.0
     assert next_wake(100.0, [50.0], 600.0) == 101.0  # overdue: soon, not a busy loop
+
+
+@given(
+    failures=st.integers(min_value=1, max_value=64),
+    base=st.floats(min_value=0.1, max_value=60, allow_nan=False),
+    time_left=st.floats(min_value=0, max_value=86400, allow_nan=False),
+)
+def test_retries_never_back_off_past_a_quarter_of_the_time_left(
+    failures: int, base: float, time_left: float
+) -> None:
+    delay = retry_delay(failures, base, time_left)
+    assert delay <= max(MIN_SLEEP_SECONDS, time_left / 4)
+    assert delay <= backoff_delay(failures, base)
+    assert retry_delay(failures, base, None) == backoff_delay(failures, base)
+
+
+def test_repeated_failures_keep_retrying_until_expiry() -> None:
+    """A data source 60 s from expiry that keeps failing is still being retried in its
+    last seconds; plain doubling from 5 s would try at 0, 5, 15 and 35 s, then at 75 s,
+    after the expiry, leaving its last 25 s untried."""
+    now, expires, attempts = 0.0, 60.0, [0.0]
+    while True:
+        now += retry_delay(len(attempts), 5.0, expires - now)
+        if now >= expires:
+            break
+        attempts.append(now)
+    assert expires - attempts[-1] <= MIN_SLEEP_SECONDS

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .alerts import Alerter
 from .logs import EventLog
 from .metrics import KeepaliveMetrics
-from .scheduler import BACKOFF_BASE_SECONDS, backoff_delay
+from .scheduler import BACKOFF_BASE_SECONDS, retry_delay
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,14 @@ class RetryBook:
         """When ``key`` may be tried again (0 when it has not failed)."""
         return self._retry_at.get(key, 0.0)
 
-    def failed(self, key: str, report: OrgReport) -> None:
+    def failed(self, key: str, report: OrgReport, expires_at: float | None = None) -> None:
+        """Count a failure and schedule the retry (sooner when ``expires_at`` is near)."""
         failures = self._failures.get(key, 0) + 1
         self._failures[key] = failures
         if self.settings.backoff:
-            retry_at = time.time() + backoff_delay(failures, self.settings.backoff_base)
+            now = time.time()
+            time_left = None if expires_at is None else max(0.0, expires_at - now)
+            retry_at = now + retry_delay(failures, self.settings.backoff_base, time_left)
             self._retry_at[key] = retry_at
             report.due_times.append(retry_at)
 

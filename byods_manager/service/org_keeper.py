@@ -181,7 +181,7 @@ class OrgKeeper:
         report: OrgReport,
     ) -> None:
         self.sinks.metrics.extend_total.labels(self.org, "failure").inc()
-        self.retries.failed(ds_id, report)
+        self.retries.failed(ds_id, report, expires_at)
         report.failures.append(f"extend {ds_id}: {exc}")
         self.sinks.log.event(
             "extend_failed", "error", org=self.org, data_source=ds_id, error=str(exc)

@@ -69,6 +69,16 @@ def backoff_delay(failures: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     return float(min(BACKOFF_MAX_SECONDS, base * 2 ** min(failures - 1, 32)))
 
 
+def retry_delay(failures: int, base: float, time_left: float | None = None) -> float:
+    """:func:`backoff_delay`, but never more than a quarter of ``time_left`` (the time
+    until the credential expires): as expiry nears, retries come faster, so a run of
+    failures cannot back off past the expiry."""
+    delay = backoff_delay(failures, base)
+    if time_left is not None:
+        delay = min(delay, max(MIN_SLEEP_SECONDS, time_left / 4))
+    return delay
+
+
 def next_wake(now: float, due_times: Iterable[float], interval: float) -> float:
     """When the loop wakes next: the earliest due time still ahead, capped by ``interval``
     after ``now`` and at least :data:`MIN_SLEEP_SECONDS` away (a due time already past
