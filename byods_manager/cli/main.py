@@ -114,6 +114,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "orgs_cmd": ("orgs",),
     "apply_cmd": ("apply",),
     "webhooks_cmd": ("webhooks",),
+    "keepalive_cmd": ("keepalive",),
 }
 
 
