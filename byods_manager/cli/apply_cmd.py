@@ -9,7 +9,13 @@ import click
 
 from ..errors import InputError
 from .context import AppContext, pass_app
-from .fleet_cmds import all_orgs_option, concurrency_option, dry_run_option, selected_orgs
+from .fleet_cmds import (
+    all_orgs_option,
+    bulk_deadline,
+    concurrency_option,
+    dry_run_option,
+    selected_orgs,
+)
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
 
@@ -55,6 +61,7 @@ def apply_command(
     from ..fleet.runner import WorkerClients
 
     desired = load_desired(file_path)
+    bulk_deadline(app)
     clients = WorkerClients(app.client_factory(SharedPacer()))
     plans: list[tuple[str, str, Plan]] = []
     failed = False

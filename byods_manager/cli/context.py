@@ -106,7 +106,11 @@ class AppContext:
 
             config = load_config(self.config_path, self.profile, warn=self.warn)
             self._cache["fleet"] = Fleet(
-                config, base_url=self.base_url, notify=self.notify, warn=self.warn
+                config,
+                base_url=self.base_url,
+                notify=self.notify,
+                warn=self.warn,
+                deadline=self.deadline,
             )
         fleet: Fleet = self._cache["fleet"]
         return fleet
@@ -178,7 +182,9 @@ class AppContext:
                         org_id, audit=audit, schema_cache=schemas, pacer=pacer
                     )
                 provider = self.token_provider()
-            http = HttpClient(self.base_url, provider, notify=self.notify, pacer=pacer)
+            http = HttpClient(
+                self.base_url, provider, notify=self.notify, pacer=pacer, deadline=self.deadline
+            )
             return DataSourceClient(http, audit=audit, schema_cache=schemas)
 
         return make

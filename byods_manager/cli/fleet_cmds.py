@@ -52,6 +52,18 @@ def selected_orgs(app: AppContext, all_orgs: bool) -> list[tuple[str, str]]:
     return [(org.org_id, org.label) for org in app.fleet().active_orgs()]
 
 
+def bulk_deadline(app: AppContext) -> None:
+    """The deadline rule for bulk runs (``extend --all``, ``--all-orgs``, ``apply``).
+
+    The default whole-command deadline (5 minutes) suits one request or a few; a fleet of
+    thousands of data sources can legitimately take longer, so a bulk run is bounded only
+    by a ``--timeout`` (or ``$BYODS_TIMEOUT``) that was actually given. Every request keeps
+    its own timeout, so nothing hangs.
+    """
+    if not app.timeout_option:
+        app.deadline.lift()
+
+
 def _fail() -> None:
     click.get_current_context().exit(1)
 
@@ -117,6 +129,7 @@ def extend_all(
     from ..fleet.pacing import SharedPacer
     from .datasources import _expires_phrase as expires_phrase
 
+    bulk_deadline(app)
     orgs = selected_orgs(app, all_orgs)
     progress = _Progress(not as_json, "checking" if dry_run else "extending")
 
@@ -169,6 +182,7 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
     from ..fleet.runner import WorkerClients, run_concurrently
     from .render import data_source_json, expires_in, table
 
+    bulk_deadline(app)
     orgs = selected_orgs(app, True)
     clients = WorkerClients(app.client_factory())
 
@@ -191,7 +205,8 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
             click.echo(f"Error: org {label}: {error}", err=True)
             continue
         for ds in data_sources:
-            payload.append({"org": label, "orgId": org_id, **data_source_json(ds)})
+            # the fleet's org id wins over the item's own (the sandbox gives a uuid there)
+            payload.append({**data_source_json(ds), "org": label, "orgId": org_id})
             rows.append(
                 [label, ds.id, ds.value_or_claim("url") or "-", ds.status or "-", expires_in(ds)]
             )
@@ -235,6 +250,7 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
     from ..errors import ByodsError
     from ..tokens.status import relative
 
+    bulk_deadline(app)
     fleet = app.fleet()
     payload: list[dict[str, Any]] = []
     failed = False

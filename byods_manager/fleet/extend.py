@@ -34,9 +34,10 @@ class OrgItem:
 
     org: str
     item: ItemResult
+    org_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"org": self.org, **self.item.to_dict()}
+        return {"org": self.org, "orgId": self.org_id, **self.item.to_dict()}
 
 
 @dataclass
@@ -47,9 +48,10 @@ class OrgFailure:
     error: str
     exit_code: int = 1
     during_run: bool = False  # authentication failed while extending, not while listing
+    org_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"org": self.org, "error": self.error}
+        return {"org": self.org, "orgId": self.org_id, "error": self.error}
 
 
 @dataclass
@@ -126,7 +128,7 @@ def extend_orgs(
         try:
             return clients.get(org[0]).list(), None
         except ByodsError as exc:
-            return [], OrgFailure(org[1], str(exc), exc.exit_code)
+            return [], OrgFailure(org[1], str(exc), exc.exit_code, org_id=org[0])
 
     try:
         listings = run_concurrently(orgs, list_org, concurrency)
@@ -144,7 +146,7 @@ def extend_orgs(
                     jobs.append(_Job(org_id, label, data_source))
                 else:
                     item = ItemResult(data_source.id, SKIPPED, reason, data_source.expires_at)
-                    ready.append(OrgItem(label, item))
+                    ready.append(OrgItem(label, item, org_id))
         if on_listed is not None:
             on_listed(len(jobs) + len(ready))
         for entry in ready:
@@ -157,18 +159,20 @@ def extend_orgs(
                 org_failure = failed_orgs.get(job.org)
             if org_failure is not None:
                 detail = _first_line(org_failure.error)
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail))
+                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail), job.org)
             client = clients.get(job.org)
             try:
                 if dry_run:
-                    return OrgItem(job.label, _dry_run_item(client, job.data_source))
+                    return OrgItem(job.label, _dry_run_item(client, job.data_source), job.org)
                 extended = client.extend(job.data_source.id, lifetime_minutes, skip_disabled=True)
             except AuthRequiredError as exc:
-                failure = OrgFailure(job.label, str(exc), exc.exit_code, during_run=True)
+                failure = OrgFailure(
+                    job.label, str(exc), exc.exit_code, during_run=True, org_id=job.org
+                )
                 with failed_lock:
                     failed_orgs.setdefault(job.org, failure)
                 detail = _first_line(failure.error)
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail))
+                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail), job.org)
             except ByodsError as exc:
                 item = ItemResult(
                     job.data_source.id,
@@ -176,10 +180,12 @@ def extend_orgs(
                     str(exc),
                     tracking_id=getattr(exc, "tracking_id", None),
                 )
-                return OrgItem(job.label, item)
+                return OrgItem(job.label, item, job.org)
             if extended.is_disabled:
-                return OrgItem(job.label, ItemResult(extended.id, SKIPPED, "disabled"))
-            return OrgItem(job.label, ItemResult(extended.id, EXTENDED, "", extended.expires_at))
+                return OrgItem(job.label, ItemResult(extended.id, SKIPPED, "disabled"), job.org)
+            return OrgItem(
+                job.label, ItemResult(extended.id, EXTENDED, "", extended.expires_at), job.org
+            )
 
         def done(job: _Job, entry: OrgItem) -> None:
             result.items.append(entry)

@@ -1,0 +1,314 @@
+"""The fleet commands against the real multi-org sandbox (``Sandbox(orgs=3)``, small pages).
+
+Every figure asserted here is a request count taken on the sandbox, never a timing.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+
+from byods_manager.cli.main import cli
+from byods_manager.fleet.orgs import Fleet
+from byods_manager.sandbox import Sandbox
+from byods_manager.tokens.config import load_config
+
+SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"
+PER_ORG = 3  # with a page size of 2, every org's list takes two pages
+MINT = "POST /applications/{appId}/token"
+REFRESH = "POST /access_token [refresh_token:service_app]"
+PUT = "PUT /dataSources/{id}"
+WRITES = ("POST /dataSources", PUT, "DELETE /dataSources/{id}")
+NAMES = ("home", "beta", "gamma")
+
+
+@pytest.fixture
+def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with Sandbox(orgs=3, page_size=2) as sandbox:
+        config = sandbox.write_config(tmp_path / "sandbox" / "token-config.json")
+        monkeypatch.setenv("BYODS_CONFIG", str(config))
+        monkeypatch.setenv("WEBEX_API_BASE_URL", sandbox.base_url)
+        yield sandbox
+
+
+@pytest.fixture
+def fleet_box(box: Sandbox) -> Sandbox:
+    """The sandbox with its two extra orgs added (by name) and data sources in every org."""
+    beta, gamma = box.org_ids[1:]
+    ok(byods("orgs", "add", beta, "--name", "beta"))
+    ok(byods("orgs", "add", gamma, "--name", "gamma"))
+    for org in box.org_ids:
+        seed(box, org, PER_ORG)
+    box.reset()  # count from here
+    return box
+
+
+def byods(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def requests_seen(box: Sandbox) -> dict[str, int]:
+    seen: dict[str, int] = box.stats_snapshot()["requests"]
+    return seen
+
+
+def writes(box: Sandbox) -> int:
+    seen = requests_seen(box)
+    return sum(seen.get(route, 0) for route in WRITES)
+
+
+def seed(box: Sandbox, org_id: str, count: int) -> None:
+    token = box.issue_access_token("service_app", org_id=org_id)
+    for n in range(count):
+        body = {
+            "url": f"https://dap.example.com/{org_id[-6:]}/{n}",
+            "schemaId": SCHEMA,
+            "audience": f"aud{n}",
+            "subject": "callAudioData",
+            "nonce": str(uuid.uuid4()),
+            "tokenLifetimeMinutes": 60,
+        }
+        answer = requests.post(
+            box.base_url + "/dataSources",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+
+
+def claims(jws_token: str) -> dict[str, Any]:
+    payload = jws_token.split(".")[1]
+    decoded: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return decoded
+
+
+def org_label(box: Sandbox) -> dict[str, str]:
+    """org id -> the label the CLI shows (the config's org has no name: its id)."""
+    home, beta, gamma = box.org_ids
+    return {home: home, beta: "beta", gamma: "gamma"}
+
+
+# -- orgs ------------------------------------------------------------------------------
+
+
+def test_orgs_add_mints_once_per_org_and_orgs_list_shows_them_and_the_environment(
+    box: Sandbox,
+) -> None:
+    home, beta, gamma = box.org_ids
+    box.reset()
+
+    ok(byods("orgs", "add", beta, "--name", "beta"))
+    ok(byods("orgs", "add", gamma, "--name", "gamma"))
+
+    assert requests_seen(box)[MINT] == 2
+    assert box.stats_snapshot()["requestsByOrg"] == {beta: 1, gamma: 1}
+    listed = json.loads(ok(byods("orgs", "list", "--json")).stdout)
+    assert [(o["orgId"], o["name"], o["status"]) for o in listed] == [
+        (home, None, "active"),
+        (beta, "beta", "active"),
+        (gamma, "gamma", "active"),
+    ]
+    assert listed[1]["tokenExpiresAt"] and listed[2]["tokenExpiresAt"]
+    assert {(o["environment"], o["baseUrl"]) for o in listed} == {("production", box.base_url)}
+    text = ok(byods("orgs", "list")).stdout
+    assert text.splitlines()[0].startswith("Environment: production")
+    assert box.base_url in text.splitlines()[0]
+
+
+def test_orgs_add_for_an_org_that_never_authorized_the_app_is_a_clear_error(
+    box: Sandbox,
+) -> None:
+    stranger = base64.b64encode(f"ciscospark://us/ORGANIZATION/{uuid.uuid4()}".encode()).decode()
+
+    result = byods("orgs", "add", stranger.rstrip("="), "--name", "stranger")
+
+    assert result.exit_code == 3, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: could not get tokens for org ")
+    assert "not authorized" in result.stderr
+    listed = json.loads(ok(byods("orgs", "list", "--json")).stdout)
+    assert [o["orgId"] for o in listed] == [box.org_ids[0]]
+
+
+# -- list ------------------------------------------------------------------------------
+
+
+def test_list_all_orgs_shows_each_org_only_its_own_data_sources(fleet_box: Sandbox) -> None:
+    labels = org_label(fleet_box)
+
+    items = json.loads(ok(byods("list", "--all-orgs", "--json")).stdout)
+
+    assert len(items) == 3 * PER_ORG
+    for org_id, label in labels.items():
+        mine = {item["id"] for item in items if item["orgId"] == org_id}
+        assert {item["org"] for item in items if item["orgId"] == org_id} == {label}
+        assert mine == {ds["id"] for ds in fleet_box.data_sources(org_id)}
+    # pages of two: each org's list took two requests
+    assert requests_seen(fleet_box)["GET /dataSources"] == 3 * 2
+    table = ok(byods("list", "--all-orgs")).stdout.splitlines()
+    assert table[0].split()[:2] == ["ORG", "ID"]
+    beta_rows = [line for line in table if line.startswith("beta ")]
+    assert len(beta_rows) == PER_ORG
+
+
+# -- extend ----------------------------------------------------------------------------
+
+
+def test_extend_all_orgs_renews_every_data_source_and_dry_run_sends_no_put(
+    fleet_box: Sandbox,
+) -> None:
+    before = {ds["id"]: claims(ds["jwsToken"]) for ds in fleet_box.data_sources()}
+
+    dry = ok(byods("extend", "--all", "--all-orgs", "--dry-run", "--json"))
+    assert json.loads(dry.stdout)["summary"]["wouldExtend"] == 3 * PER_ORG
+    assert requests_seen(fleet_box).get(PUT, 0) == 0
+
+    result = ok(byods("extend", "--all", "--all-orgs", "--concurrency", "4", "--json"))
+
+    report = json.loads(result.stdout)
+    assert report["summary"] == {"extended": 9, "skipped": 0, "failed": 0}
+    assert report["orgFailures"] == []
+    assert all(item["org"] for item in report["results"])
+    assert requests_seen(fleet_box)[PUT] == 3 * PER_ORG
+    after = {ds["id"]: claims(ds["jwsToken"]) for ds in fleet_box.data_sources()}
+    assert after.keys() == before.keys()
+    for ds_id, old in before.items():
+        assert after[ds_id]["jti"] != old["jti"]
+        assert after[ds_id]["exp"] >= old["exp"]
+    labels = org_label(fleet_box)
+    by_org = {labels[o]: {ds["id"] for ds in fleet_box.data_sources(o)} for o in labels}
+    for item in report["results"]:
+        assert item["id"] in by_org[item["org"]]
+        assert labels[item["orgId"]] == item["org"]
+
+
+def test_a_deauthorized_org_is_reported_and_the_others_complete(fleet_box: Sandbox) -> None:
+    beta = fleet_box.org_ids[1]
+    fleet_box.deauthorize_org(beta)
+
+    result = byods("extend", "--all", "--all-orgs", "--concurrency", "4")
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "Error: org beta: " in result.stderr
+    assert result.stdout.splitlines()[-1] == "6 extended, 0 skipped, 0 failed; 1 org(s) failed"
+    assert requests_seen(fleet_box)[PUT] == 2 * PER_ORG
+    assert all(ds["id"] not in result.stdout for ds in fleet_box.data_sources(beta))
+
+
+def test_eight_workers_hitting_a_401_together_cause_one_refresh_for_their_org(
+    fleet_box: Sandbox,
+) -> None:
+    beta = fleet_box.org_ids[1]
+    seed(fleet_box, beta, 8 - PER_ORG)
+    fleet = Fleet(load_config(Path(_config_path())), base_url=fleet_box.base_url)
+    ids = [ds["id"] for ds in fleet_box.data_sources(beta)]
+    assert len(ids) == 8
+    fleet.token_manager(beta).get_token()  # a stored token that Webex will refuse
+    fleet_box.expire_access_tokens("service_app")
+    fleet_box.reset()
+    clients = [fleet.client_for_org("beta") for _ in ids]
+    together = threading.Barrier(len(ids))
+    seen: dict[str, str] = {}
+
+    def read(client_index: int) -> None:
+        together.wait()
+        seen[ids[client_index]] = clients[client_index].get(ids[client_index]).id
+
+    workers = [threading.Thread(target=read, args=(n,)) for n in range(len(ids))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for client in clients:
+        client.close()
+    fleet.close()
+
+    assert sorted(seen) == sorted(ids)
+    counts = requests_seen(fleet_box)
+    assert counts[REFRESH] == 1
+    assert counts.get(MINT, 0) == 0
+    assert set(fleet_box.stats_snapshot()["requestsByOrg"]) == {beta}
+
+
+def test_after_every_token_expired_a_run_refreshes_once_per_org(fleet_box: Sandbox) -> None:
+    ok(byods("list", "--all-orgs", "--json"))  # every org has a stored token
+    fleet_box.expire_access_tokens("service_app")
+    fleet_box.reset()
+
+    ok(byods("extend", "--all", "--all-orgs", "--concurrency", "8", "--json"))
+
+    counts = requests_seen(fleet_box)
+    assert counts[REFRESH] == 3
+    assert counts[PUT] == 3 * PER_ORG
+
+
+# -- apply -----------------------------------------------------------------------------
+
+
+def test_apply_all_orgs_converges_and_a_second_apply_writes_nothing(
+    fleet_box: Sandbox, tmp_path: Path
+) -> None:
+    desired = [
+        {
+            "url": f"https://dap.example.com/fleet/{n}",
+            "schemaId": SCHEMA,
+            "audience": f"fleet{n}",
+            "subject": "callAudioData",
+            "lifetimeMinutes": 120,
+        }
+        for n in range(2)
+    ]
+    path = tmp_path / "desired.json"
+    path.write_text(json.dumps(desired))
+
+    first = ok(byods("apply", "-f", str(path), "--all-orgs", "--concurrency", "4", "--json"))
+
+    assert requests_seen(fleet_box)["POST /dataSources"] == 3 * 2
+    plans = json.loads(first.stdout)
+    assert {entry["orgId"] for entry in plans} == set(fleet_box.org_ids)
+    for org_id in fleet_box.org_ids:
+        audiences = {ds["audience"] for ds in fleet_box.data_sources(org_id)}
+        assert {"fleet0", "fleet1"} <= audiences
+    before = writes(fleet_box)
+    second = ok(byods("apply", "-f", str(path), "--all-orgs"))
+    assert writes(fleet_box) == before
+    assert second.stdout.count("Plan: 0 to create, 0 to update, 2 unchanged") == 3
+
+
+# -- the deadline ----------------------------------------------------------------------
+
+
+def test_timeout_bounds_a_bulk_run_across_orgs(fleet_box: Sandbox) -> None:
+    fleet_box.set_latency(400)
+
+    result = byods("--timeout", "1s", "extend", "--all", "--all-orgs", "--concurrency", "2")
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "--timeout 1s" in result.output
+    fleet_box.set_latency(0)
+    # well short of every GET and PUT the 9 data sources would need
+    assert requests_seen(fleet_box).get(PUT, 0) < 3 * PER_ORG
+
+
+def _config_path() -> str:
+    return os.environ["BYODS_CONFIG"]
