@@ -18,6 +18,7 @@ import pytest
 import requests
 from click.testing import CliRunner, Result
 
+from byods_manager import deadline as deadline_module
 from byods_manager.cli.main import cli
 from byods_manager.fleet.orgs import Fleet
 from byods_manager.sandbox import Sandbox
@@ -312,3 +313,21 @@ def test_timeout_bounds_a_bulk_run_across_orgs(fleet_box: Sandbox) -> None:
 
 def _config_path() -> str:
     return os.environ["BYODS_CONFIG"]
+
+
+def test_the_default_deadline_bounds_single_commands_but_not_bulk_runs(
+    fleet_box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a default far shorter than one round trip stands in for 5 minutes against a big fleet
+    monkeypatch.setattr(deadline_module, "DEFAULT_COMMAND_TIMEOUT_SECONDS", 0.2)
+    fleet_box.set_latency(300)
+    one_id = fleet_box.data_sources(fleet_box.org_ids[1])[0]["id"]
+
+    single = byods("--org", "beta", "show", one_id)
+    bulk = byods("extend", "--all", "--all-orgs", "--concurrency", "8", "--json")
+
+    fleet_box.set_latency(0)
+    assert single.exit_code == 1, single.output
+    assert "deadline" in single.stderr
+    assert bulk.exit_code == 0, bulk.output
+    assert json.loads(bulk.stdout)["summary"]["extended"] == 3 * PER_ORG
