@@ -331,3 +331,48 @@ def test_the_default_deadline_bounds_single_commands_but_not_bulk_runs(
     assert "deadline" in single.stderr
     assert bulk.exit_code == 0, bulk.output
     assert json.loads(bulk.stdout)["summary"]["extended"] == 3 * PER_ORG
+
+
+# -- tokens ----------------------------------------------------------------------------
+
+
+def test_token_status_all_orgs_names_the_environment_and_every_org(fleet_box: Sandbox) -> None:
+    labels = org_label(fleet_box)
+
+    items = json.loads(ok(byods("token", "status", "--all-orgs", "--json")).stdout)
+    text = ok(byods("token", "status", "--all-orgs")).stdout.splitlines()
+
+    assert {item["orgId"]: item["org"] for item in items} == labels
+    assert {(i["environment"], i["baseUrl"]) for i in items} == {("production", fleet_box.base_url)}
+    assert text[0].startswith("Environment: production")
+    assert text[1].split()[:3] == ["ORG", "ORG", "ID"]
+    assert {line.split()[0] for line in text[2:] if line.strip() and "---" not in line} >= {
+        "beta",
+        "gamma",
+    }
+    assert requests_seen(fleet_box) == {}  # status reads the store only
+
+
+def test_token_refresh_all_orgs_reports_a_deauthorized_org_and_refreshes_the_others(
+    fleet_box: Sandbox,
+) -> None:
+    beta = fleet_box.org_ids[1]
+    labels = org_label(fleet_box)
+    ok(byods("list", "--all-orgs", "--json"))  # every org has its token pair stored
+    fleet_box.deauthorize_org(beta)
+    fleet_box.reset()
+
+    result = byods("token", "refresh", "--all-orgs", "--force", "--json")
+
+    assert result.exit_code == 1, result.output
+    items = json.loads(result.stdout)
+    assert [item["org"] for item in items] == list(labels.values())
+    failed = [item for item in items if "error" in item]
+    assert [item["orgId"] for item in failed] == [beta]
+    assert all(item["environment"] == "production" for item in items)
+    # one refresh-token request per org (beta's refused: not counted as issued), then
+    # beta alone tried the Applications API, which refused too
+    counts = requests_seen(fleet_box)
+    assert counts["POST /access_token"] == 3
+    assert counts[REFRESH] == 2
+    assert counts[MINT] == 1

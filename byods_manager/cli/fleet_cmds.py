@@ -218,17 +218,23 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
         _fail()
 
 
+def _environment_fields(app: AppContext) -> dict[str, str]:
+    return {"environment": app.environment.name, "baseUrl": app.base_url}
+
+
 def token_status_all(app: AppContext, as_json: bool) -> None:
-    """`byods token status --all-orgs`: one line per org."""
+    """`byods token status --all-orgs`: the environment, then one line per org (JSON: one
+    item per org with ``org``, ``orgId``, ``environment`` and ``baseUrl``)."""
     from ..tokens.status import relative
     from .render import table
 
     fleet = app.fleet()
+    where = _environment_fields(app)
     rows: list[list[str]] = []
     payload: list[dict[str, Any]] = []
     for org in fleet.active_orgs():
         status = fleet.token_manager(org.org_id).status()
-        payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict()})
+        payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict(), **where})
         access = status.tiers[0] if status.tiers else None
         refresh = status.tiers[1] if len(status.tiers) > 1 else None
         rows.append(
@@ -242,33 +248,44 @@ def token_status_all(app: AppContext, as_json: bool) -> None:
     if as_json:
         print_json(payload)
     else:
+        click.echo(f"Environment: {app.describe_environment()}")
         click.echo(table(rows, ["ORG", "ORG ID", "ACCESS TOKEN EXPIRES", "REFRESH TOKEN EXPIRES"]))
 
 
 def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
-    """`byods token refresh --all-orgs [--force]`: each org in turn; failures go on."""
+    """`byods token refresh --all-orgs [--force]`: every org at once (8 at a time), lines
+    in org order; an org that fails is reported and the others go on (exit 1)."""
     from ..errors import ByodsError
+    from ..fleet.runner import DEFAULT_CONCURRENCY, run_concurrently
+    from ..stores.orgs import OrgRecord
     from ..tokens.status import relative
 
     bulk_deadline(app)
     fleet = app.fleet()
-    payload: list[dict[str, Any]] = []
-    failed = False
-    for org in fleet.active_orgs():
+    where = _environment_fields(app)
+
+    def refresh(org: OrgRecord) -> dict[str, Any]:
+        entry: dict[str, Any] = {"org": org.label, "orgId": org.org_id}
         try:
             outcome = fleet.token_manager(org.org_id).refresh(force=force)
         except ByodsError as exc:
+            return {**entry, "error": str(exc).splitlines()[0], **where}
+        return {**entry, **outcome.to_dict(), **where, "_outcome": outcome}
+
+    results = run_concurrently(fleet.active_orgs(), refresh, DEFAULT_CONCURRENCY)
+    failed = False
+    if not as_json:
+        click.echo(f"Environment: {app.describe_environment()}")
+    for entry in results:
+        outcome = entry.pop("_outcome", None)
+        if "error" in entry:
             failed = True
-            error = str(exc).splitlines()[0]
-            payload.append({"org": org.label, "orgId": org.org_id, "error": error})
             if not as_json:
-                click.echo(f"FAILED    {org.label}  {error}")
-            continue
-        payload.append({"org": org.label, "orgId": org.org_id, **outcome.to_dict()})
-        if not as_json:
+                click.echo(f"FAILED    {entry['org']}  {entry['error']}")
+        elif outcome is not None and not as_json:
             verb = f"tier {outcome.tier}" if outcome.refreshed else "kept"
-            click.echo(f"{verb:<9} {org.label}  (expires {relative(outcome.expires_at)})")
+            click.echo(f"{verb:<9} {entry['org']}  (expires {relative(outcome.expires_at)})")
     if as_json:
-        print_json(payload)
+        print_json(results)
     if failed:
         _fail()
