@@ -376,3 +376,57 @@ def test_token_refresh_all_orgs_reports_a_deauthorized_org_and_refreshes_the_oth
     assert counts["POST /access_token"] == 3
     assert counts[REFRESH] == 2
     assert counts[MINT] == 1
+
+
+# -- the progress bar ------------------------------------------------------------------
+
+
+def _extend_with_stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run ``byods extend --all --all-orgs ARGS`` with stderr on a pseudo-terminal."""
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "byods_manager", "extend", "--all", "--all-orgs", *args],
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        os.close(secondary)
+        secondary = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+    return process.returncode, process.stdout, b"".join(chunks).decode(errors="replace")
+
+
+def test_the_progress_bar_is_drawn_only_on_a_terminal_and_never_with_json(
+    fleet_box: Sandbox,
+) -> None:
+    code, stdout, terminal = _extend_with_stderr_on_a_terminal("--dry-run")
+    assert code == 0, stdout + terminal
+    assert "checking" in terminal and "%" in terminal
+    assert stdout.splitlines()[-1] == "9 would be extended, 0 skipped, 0 failed"
+
+    code, stdout, terminal = _extend_with_stderr_on_a_terminal("--dry-run", "--json")
+    assert code == 0, stdout + terminal
+    assert terminal == ""
+    assert json.loads(stdout)["summary"]["wouldExtend"] == 9
+
+    piped = byods("extend", "--all", "--all-orgs", "--dry-run")  # stderr is not a terminal
+    assert piped.stderr == ""

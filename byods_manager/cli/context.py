@@ -173,6 +173,7 @@ class AppContext:
 
         audit = self.audit()
         schemas = SchemaCache.for_base_url(self.base_url)
+        deadline = self.deadline  # made here, in the calling thread, not in each worker
         building = threading.Lock()  # worker threads must not each build a provider
 
         def make(org_id: str) -> DataSourceClient:
@@ -183,7 +184,7 @@ class AppContext:
                     )
                 provider = self.token_provider()
             http = HttpClient(
-                self.base_url, provider, notify=self.notify, pacer=pacer, deadline=self.deadline
+                self.base_url, provider, notify=self.notify, pacer=pacer, deadline=deadline
             )
             return DataSourceClient(http, audit=audit, schema_cache=schemas)
 
