@@ -381,8 +381,8 @@ def test_token_refresh_all_orgs_reports_a_deauthorized_org_and_refreshes_the_oth
 # -- the progress bar ------------------------------------------------------------------
 
 
-def _extend_with_stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
-    """Run ``byods extend --all --all-orgs ARGS`` with stderr on a pseudo-terminal."""
+def _with_stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
+    """Run ``byods ARGS`` with stderr on a pseudo-terminal: exit code, stdout, terminal."""
     import pty
     import subprocess
     import sys
@@ -390,7 +390,7 @@ def _extend_with_stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
     primary, secondary = pty.openpty()
     try:
         process = subprocess.run(
-            [sys.executable, "-m", "byods_manager", "extend", "--all", "--all-orgs", *args],
+            [sys.executable, "-m", "byods_manager", *args],
             stdout=subprocess.PIPE,
             stderr=secondary,
             text=True,
@@ -415,18 +415,38 @@ def _extend_with_stderr_on_a_terminal(*args: str) -> tuple[int, str, str]:
     return process.returncode, process.stdout, b"".join(chunks).decode(errors="replace")
 
 
+EXTEND_ALL_ORGS = ("extend", "--all", "--all-orgs")
+
+
 def test_the_progress_bar_is_drawn_only_on_a_terminal_and_never_with_json(
     fleet_box: Sandbox,
 ) -> None:
-    code, stdout, terminal = _extend_with_stderr_on_a_terminal("--dry-run")
+    code, stdout, terminal = _with_stderr_on_a_terminal(*EXTEND_ALL_ORGS, "--dry-run")
     assert code == 0, stdout + terminal
     assert "checking" in terminal and "%" in terminal
     assert stdout.splitlines()[-1] == "9 would be extended, 0 skipped, 0 failed"
 
-    code, stdout, terminal = _extend_with_stderr_on_a_terminal("--dry-run", "--json")
+    code, stdout, terminal = _with_stderr_on_a_terminal(*EXTEND_ALL_ORGS, "--dry-run", "--json")
     assert code == 0, stdout + terminal
     assert terminal == ""
     assert json.loads(stdout)["summary"]["wouldExtend"] == 9
 
     piped = byods("extend", "--all", "--all-orgs", "--dry-run")  # stderr is not a terminal
     assert piped.stderr == ""
+
+
+def test_apply_draws_a_progress_bar_on_a_terminal_while_it_writes(
+    fleet_box: Sandbox, tmp_path: Path
+) -> None:
+    path = tmp_path / "desired.json"
+    entry = {"url": "https://dap.example.com/p", "schemaId": SCHEMA}
+    path.write_text(json.dumps([{**entry, "audience": "bar", "subject": "callAudioData"}]))
+
+    code, stdout, terminal = _with_stderr_on_a_terminal("apply", "-f", str(path), "--all-orgs")
+    assert code == 0, stdout + terminal
+    assert "applying" in terminal and "100%" in terminal
+    assert requests_seen(fleet_box)["POST /dataSources"] == 3
+
+    code, stdout, terminal = _with_stderr_on_a_terminal("apply", "-f", str(path), "--dry-run")
+    assert code == 0, stdout + terminal
+    assert terminal == ""

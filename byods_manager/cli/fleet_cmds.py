@@ -68,7 +68,7 @@ def _fail() -> None:
     click.get_current_context().exit(1)
 
 
-class _Progress:
+class Progress:
     """A click progress bar on stderr, only when stderr is a terminal and not --json."""
 
     def __init__(self, enabled: bool, label: str) -> None:
@@ -77,7 +77,7 @@ class _Progress:
         self._bar: Any = None
 
     @contextmanager
-    def running(self) -> Iterator[_Progress]:
+    def running(self) -> Iterator[Progress]:
         if not self.enabled:
             yield self
             return
@@ -131,7 +131,7 @@ def extend_all(
 
     bulk_deadline(app)
     orgs = selected_orgs(app, all_orgs)
-    progress = _Progress(not as_json, "checking" if dry_run else "extending")
+    progress = Progress(not as_json, "checking" if dry_run else "extending")
 
     def show(entry: OrgItem) -> None:
         item = entry.item
