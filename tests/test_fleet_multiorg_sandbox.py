@@ -450,3 +450,19 @@ def test_apply_draws_a_progress_bar_on_a_terminal_while_it_writes(
     code, stdout, terminal = _with_stderr_on_a_terminal("apply", "-f", str(path), "--dry-run")
     assert code == 0, stdout + terminal
     assert terminal == ""
+
+
+def test_org_on_the_command_line_contradicts_all_orgs_but_byods_org_is_only_a_default(
+    fleet_box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for command in (("list",), ("extend", "--all"), ("token", "status"), ("token", "refresh")):
+        clash = byods("--org", "beta", *command, "--all-orgs")
+        assert clash.exit_code == 2, clash.output
+        assert clash.stderr.startswith("Error: --org and --all-orgs exclude each other")
+    assert requests_seen(fleet_box) == {}
+
+    monkeypatch.setenv("BYODS_ORG", "beta")
+    only_beta = json.loads(ok(byods("list", "--json")).stdout)
+    everyone = json.loads(ok(byods("list", "--all-orgs", "--json")).stdout)
+    assert len(only_beta) == PER_ORG
+    assert len(everyone) == 3 * PER_ORG

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from ..fleet.extend import OrgFailure, OrgItem
+    from ..stores.orgs import OrgRecord
 
 
 def all_orgs_option(func: F) -> F:
@@ -49,7 +50,25 @@ def selected_orgs(app: AppContext, all_orgs: bool) -> list[tuple[str, str]]:
     """(org id, label) pairs; ``("", "")`` is the one org this run selected."""
     if not all_orgs:
         return [("", "")]
-    return [(org.org_id, org.label) for org in app.fleet().active_orgs()]
+    return [(org.org_id, org.label) for org in every_active_org(app)]
+
+
+def every_active_org(app: AppContext) -> list[OrgRecord]:
+    """The orgs ``--all-orgs`` covers. ``--org`` on the command line contradicts it (exit 2);
+    ``$BYODS_ORG`` is only a default, which ``--all-orgs`` overrides."""
+    from click.core import ParameterSource
+
+    from ..errors import InputError
+
+    context = click.get_current_context(silent=True)
+    if app.org_option and context is not None:
+        source = context.find_root().get_parameter_source("org_option")
+        if source is ParameterSource.COMMANDLINE:
+            raise InputError(
+                "--org and --all-orgs exclude each other: --org picks one org, "
+                "--all-orgs covers every active org"
+            )
+    return app.fleet().active_orgs()
 
 
 def bulk_deadline(app: AppContext) -> None:
@@ -232,7 +251,7 @@ def token_status_all(app: AppContext, as_json: bool) -> None:
     where = _environment_fields(app)
     rows: list[list[str]] = []
     payload: list[dict[str, Any]] = []
-    for org in fleet.active_orgs():
+    for org in every_active_org(app):
         status = fleet.token_manager(org.org_id).status()
         payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict(), **where})
         access = status.tiers[0] if status.tiers else None
@@ -257,7 +276,6 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
     in org order; an org that fails is reported and the others go on (exit 1)."""
     from ..errors import ByodsError
     from ..fleet.runner import DEFAULT_CONCURRENCY, run_concurrently
-    from ..stores.orgs import OrgRecord
     from ..tokens.status import relative
 
     bulk_deadline(app)
@@ -272,7 +290,7 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
             return {**entry, "error": str(exc).splitlines()[0], **where}
         return {**entry, **outcome.to_dict(), **where, "_outcome": outcome}
 
-    results = run_concurrently(fleet.active_orgs(), refresh, DEFAULT_CONCURRENCY)
+    results = run_concurrently(every_active_org(app), refresh, DEFAULT_CONCURRENCY)
     failed = False
     if not as_json:
         click.echo(f"Environment: {app.describe_environment()}")
