@@ -466,3 +466,21 @@ def test_org_on_the_command_line_contradicts_all_orgs_but_byods_org_is_only_a_de
     everyone = json.loads(ok(byods("list", "--all-orgs", "--json")).stdout)
     assert len(only_beta) == PER_ORG
     assert len(everyone) == 3 * PER_ORG
+
+
+def test_timeout_reaches_every_orgs_token_refresh(fleet_box: Sandbox) -> None:
+    fleet_box.set_latency(1200)
+
+    result = byods("--timeout", "1s", "token", "refresh", "--all-orgs", "--force", "--json")
+
+    fleet_box.set_latency(0)
+    assert result.exit_code == 1, result.output
+    items = json.loads(result.stdout)
+    assert len(items) == 3
+    # each request got at most what was left of the 1 s (the sandbox takes 1.2 s to answer),
+    # and each org's whole reason is on its one line, every tier included
+    for item in items:
+        error = item["error"]
+        assert "timed out waiting for the response" in error or "(--timeout 1s)" in error
+        assert "tier 1 " in error and "tier 2 " in error
+        assert "\n" not in error

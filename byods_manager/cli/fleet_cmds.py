@@ -83,6 +83,11 @@ def bulk_deadline(app: AppContext) -> None:
         app.deadline.lift()
 
 
+def one_line(message: str) -> str:
+    """A multi-line error (e.g. every refresh tier's reason) as one line, nothing dropped."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip()) or "failed"
+
+
 def _fail() -> None:
     click.get_current_context().exit(1)
 
@@ -209,7 +214,7 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
         try:
             return clients.get(org[0]).list(), None
         except ByodsError as exc:
-            return [], str(exc).splitlines()[0]
+            return [], one_line(str(exc))
 
     try:
         listings = run_concurrently(orgs, list_org, concurrency)
@@ -287,7 +292,7 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
         try:
             outcome = fleet.token_manager(org.org_id).refresh(force=force)
         except ByodsError as exc:
-            return {**entry, "error": str(exc).splitlines()[0], **where}
+            return {**entry, "error": one_line(str(exc)), **where}
         return {**entry, **outcome.to_dict(), **where, "_outcome": outcome}
 
     results = run_concurrently(every_active_org(app), refresh, DEFAULT_CONCURRENCY)
