@@ -484,3 +484,48 @@ def test_timeout_reaches_every_orgs_token_refresh(fleet_box: Sandbox) -> None:
         assert "timed out waiting for the response" in error or "(--timeout 1s)" in error
         assert "tier 1 " in error and "tier 2 " in error
         assert "\n" not in error
+
+
+# -- an org slow to list -----------------------------------------------------------------
+
+
+class _WaitsBeforeListing:
+    """A real client whose ``list`` first waits (at most 20 s) until the sandbox has counted
+    ``puts`` PUTs, then notes how many it saw."""
+
+    def __init__(self, client: Any, box: Sandbox, puts: int, seen: list[int]) -> None:
+        self._client, self._box, self._puts, self._seen = client, box, puts, seen
+
+    def list(self) -> Any:
+        for _ in range(1000):
+            if requests_seen(self._box).get(PUT, 0) >= self._puts:
+                break
+            threading.Event().wait(0.02)
+        self._seen.append(requests_seen(self._box).get(PUT, 0))
+        return self._client.list()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+def test_an_org_slow_to_list_holds_up_no_other(fleet_box: Sandbox) -> None:
+    from byods_manager.fleet.extend import extend_orgs
+
+    home, beta, gamma = fleet_box.org_ids
+    fleet = Fleet(load_config(Path(_config_path())), base_url=fleet_box.base_url)
+    seen: list[int] = []
+
+    def factory(org_id: str) -> Any:
+        client = fleet.client_for_org(org_id)
+        return (
+            _WaitsBeforeListing(client, fleet_box, 2 * PER_ORG, seen) if org_id == beta else client
+        )
+
+    try:
+        result = extend_orgs(factory, [(o, o) for o in (home, beta, gamma)], concurrency=4)
+    finally:
+        fleet.close()
+
+    assert result.count("extended") == 3 * PER_ORG
+    # beta began listing only once the other two orgs' data sources were all extended
+    assert seen == [2 * PER_ORG]
