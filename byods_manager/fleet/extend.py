@@ -1,9 +1,10 @@
 """Extend the data sources of one or many orgs concurrently (``extend --all``,
 ``--all-orgs``), continuing past failures.
 
-First each org's list is read (one org at a time per worker); then every data source due
-is extended by the worker pool: one GET and one PUT each, so N data sources cost about
-1 + 2N/concurrency round trips. An org whose authentication fails is reported once, and
+One worker pool does both: each org's list is read by one worker, and as soon as it is,
+that org's data sources due are queued for extending (one GET and one PUT each), so N
+data sources cost about 1 + 2N/concurrency round trips and an org slow to list holds up
+no other. An org whose authentication fails is reported once, and
 its remaining data sources are marked failed without sending anything, so a deauthorized
 org does not slow the others down. ``dry_run`` sends no PUT: it reads the data source
 (its list item may not say whether it is disabled) and reports what would be extended.
