@@ -305,7 +305,8 @@ def test_timeout_bounds_a_bulk_run_across_orgs(fleet_box: Sandbox) -> None:
 
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    assert "--timeout 1s" in result.output
+    # a request cut short by the deadline, or one it stopped before it was sent
+    assert "--timeout 1s" in result.output or "timed out waiting" in result.output
     fleet_box.set_latency(0)
     # well short of every GET and PUT the 9 data sources would need
     assert requests_seen(fleet_box).get(PUT, 0) < 3 * PER_ORG
