@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tokens.py
 	$(BIN)/python benchmarks/bench_sandbox.py
 	$(BIN)/python benchmarks/bench_verify.py
-	$(BIN)/python benchmarks/bench_fleet.py
+	$(BIN)/python benchmarks/bench_fleet.py --sandbox
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_onboarding.py
 	$(BIN)/python benchmarks/bench_keepalive.py --cycles-only

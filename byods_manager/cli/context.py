@@ -112,7 +112,11 @@ class AppContext:
 
             config = load_config(self.config_path, self.profile, warn=self.warn)
             self._cache["fleet"] = Fleet(
-                config, base_url=self.base_url, notify=self.notify, warn=self.warn
+                config,
+                base_url=self.base_url,
+                notify=self.notify,
+                warn=self.warn,
+                deadline=self.deadline,
             )
         fleet: Fleet = self._cache["fleet"]
         return fleet
@@ -175,6 +179,7 @@ class AppContext:
 
         audit = self.audit()
         schemas = SchemaCache.for_base_url(self.base_url)
+        deadline = self.deadline  # made here, in the calling thread, not in each worker
         building = threading.Lock()  # worker threads must not each build a provider
 
         def make(org_id: str) -> DataSourceClient:
@@ -184,7 +189,9 @@ class AppContext:
                         org_id, audit=audit, schema_cache=schemas, pacer=pacer
                     )
                 provider = self.token_provider()
-            http = HttpClient(self.base_url, provider, notify=self.notify, pacer=pacer)
+            http = HttpClient(
+                self.base_url, provider, notify=self.notify, pacer=pacer, deadline=deadline
+            )
             return DataSourceClient(http, audit=audit, schema_cache=schemas)
 
         return make

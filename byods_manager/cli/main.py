@@ -59,7 +59,7 @@ from .reporting import ReportingGroup
     "timeout_option",
     metavar="DURATION",
     envvar="BYODS_TIMEOUT",
-    help="Deadline for the whole command, e.g. 90s or 10m (default: 5m).",
+    help="Deadline for the whole command, e.g. 90s or 10m (default: 5m; bulk runs: none).",
 )
 @click.pass_context
 def cli(

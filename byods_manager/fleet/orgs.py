@@ -27,6 +27,7 @@ from ..tokens.store import TokenStore, default_store_path
 
 if TYPE_CHECKING:
     from ..client import DataSourceClient
+    from ..deadline import Deadline
     from ..http import Pacer
     from ..schema_cache import SchemaCache
 
@@ -62,8 +63,11 @@ class Fleet:
         registry: OrgRegistryStore | None = None,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.config = config
+        # the command's deadline (--timeout): every token manager and client shares it
+        self.deadline = deadline
         self.base_url = base_url.rstrip("/")
         self.store = store or TokenStore(default_store_path(config.token_store))
         self.registry: OrgRegistryStore = registry or FileOrgRegistry(self.store)
@@ -134,6 +138,7 @@ class Fleet:
                     store=self.store,
                     notify=self.notify,
                     warn=self.warn,
+                    deadline=self.deadline,
                 )
                 self._managers[org_id] = manager
             return manager
@@ -159,6 +164,7 @@ class Fleet:
             self.token_manager(record.org_id),
             notify=self.notify,
             pacer=pacer,
+            deadline=self.deadline,
         )
         return DataSourceClient(http, audit=audit, schema_cache=schema_cache)
 
