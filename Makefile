@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint format clean bench
+.PHONY: test demo lint format clean bench soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_tokens.py
 	$(BIN)/python benchmarks/bench_sandbox.py
 	$(BIN)/python benchmarks/bench_verify.py
-	$(BIN)/python benchmarks/bench_fleet.py
+	$(BIN)/python benchmarks/bench_fleet.py --sandbox
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_onboarding.py
 	$(BIN)/python benchmarks/bench_store.py
+	$(BIN)/python benchmarks/bench_keepalive.py --cycles-only
+
+# A 3-minute keepalive soak against the sandbox; SOAK_ARGS="--full --fault-rate 0.3" for 10 min.
+soak: $(STAMP)
+	$(BIN)/python benchmarks/bench_keepalive.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -13,14 +13,22 @@ and ``Retry-After: 1``. The client is the library behind ``byods extend --all`` 
 * ``--all-orgs``: 10 orgs x 100 data sources, one of them deauthorized (its token is
   refused), against ``(ceil(orgs/8) + 2N/8) x 50 ms``;
 * client CPU per extended item.
+
+With ``--sandbox`` (``make bench`` passes it) the ``--all-orgs`` case also runs against the
+project's own sandbox (``Sandbox(orgs=10)``, ``set_latency(50)``, in a child process): real
+tokens per org (each org added with ``Fleet.add``, one Applications-API mint each), real JWS
+signing, one org deauthorized before the run. Its ratio to the same bound is printed with
+the sandbox's request counts.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import multiprocessing
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -169,7 +177,131 @@ def report(name: str, figures: dict[str, float], bound: float) -> None:
     )
 
 
+def sandbox_child(orgs: int, per_org: int, conn: Any) -> None:
+    """The child process: a started ``Sandbox(orgs=...)`` with ``per_org`` data sources in
+    each org, driven by the parent's messages until ``stop``."""
+    import requests
+
+    from byods_manager.sandbox import Sandbox
+
+    with Sandbox(orgs=orgs) as box, requests.Session() as session:
+        for org in box.org_ids:
+            session.headers["Authorization"] = "Bearer " + box.issue_access_token(
+                "service_app", org_id=org
+            )
+            for n in range(per_org):
+                body = {
+                    "url": f"https://dap.example/{n}",
+                    "schemaId": SCHEMA_ID,
+                    "audience": f"bench{n}",
+                    "subject": "calls",
+                    "nonce": str(uuid.uuid4()),
+                    "tokenLifetimeMinutes": 60,
+                }
+                session.post(box.base_url + "/dataSources", json=body, timeout=30)
+        conn.send((box.base_url, box.config_data(), box.org_ids))
+        cpu_from = time.process_time()
+        while True:
+            message, argument = conn.recv()
+            if message == "stop":
+                return
+            if message == "deauthorize":
+                box.deauthorize_org(argument)
+            elif message == "latency":
+                box.set_latency(argument)
+            elif message == "reset":
+                box.reset()
+                cpu_from = time.process_time()
+            if message == "stats":
+                conn.send({**box.stats_snapshot(), "cpuSeconds": time.process_time() - cpu_from})
+            else:
+                conn.send(None)
+
+
+def run_sandbox(orgs: int, per_org: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """``extend --all-orgs`` through :class:`Fleet` against the sandbox in a child process."""
+    from byods_manager.fleet.orgs import Fleet
+    from byods_manager.tokens.config import load_config
+    from byods_manager.tokens.store import TokenStore
+
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=sandbox_child, args=(orgs, per_org, child))
+    process.start()
+    base_url, config_data, org_ids = parent.recv()
+
+    def ask(message: str, argument: Any = None) -> Any:
+        parent.send((message, argument))
+        return parent.recv()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config_path = Path(tmp) / "token-config.json"
+        config_path.write_text(json.dumps(config_data))
+        config_path.chmod(0o600)
+        fleet = Fleet(
+            load_config(config_path), base_url=base_url, store=TokenStore(Path(tmp) / "t.json")
+        )
+        fleet.token_manager(org_ids[0]).get_token()
+        for org in org_ids[1:]:
+            fleet.add(org)
+        ask("deauthorize", org_ids[3])
+        ask("reset")  # counters (and latency) from here
+        ask("latency", LATENCY * 1000)
+        pacer = SharedPacer()
+
+        def factory(org: str) -> DataSourceClient:
+            return fleet.client_for_org(org, pacer=pacer)
+
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        result = extend_orgs(factory, [(o, o) for o in org_ids], concurrency=WORKERS)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        stats = ask("stats")
+        fleet.close()
+    parent.send(("stop", None))
+    process.join()
+    figures = {
+        "wall": wall,
+        "cpu": cpu,
+        "extended": result.count("extended"),
+        "failed": result.count("failed"),
+        "org_failures": len(result.org_failures),
+        "refused": 0,
+    }
+    return figures, stats
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Fleet figures (printed, never asserted).")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="also run --all-orgs 10 x 100 against the project's sandbox (latency 50 ms)",
+    )
+    parser.add_argument("--sandbox-only", action="store_true", help="run only the sandbox case")
+    options = parser.parse_args()
+    if not options.sandbox_only:
+        bench_fake_server()
+    if options.sandbox or options.sandbox_only:
+        bench_sandbox()
+
+
+def bench_sandbox() -> None:
+    orgs, per_org = 10, 100
+    figures, stats = run_sandbox(orgs, per_org)
+    extended = per_org * (orgs - 1)
+    bound = (math.ceil(orgs / WORKERS) + 2 * extended / WORKERS) * LATENCY
+    report(f"sandbox extend --all-orgs, {orgs} orgs x {per_org} (one deauthorized)", figures, bound)
+    seen = stats["requests"]
+    puts = seen.get("PUT /dataSources/{id}", 0)
+    token_calls = sum(count for route, count in seen.items() if "token" in route)
+    print(
+        f"  sandbox counted: {puts} PUT, {seen.get('GET /dataSources/{id}', 0)} GET by id, "
+        f"{seen.get('GET /dataSources', 0)} list pages, {token_calls} token requests; "
+        f"sandbox CPU {stats['cpuSeconds']:.2f} s (JWS signing, one process: when it nears the "
+        "wall time, the server, not the client, sets the pace)"
+    )
+
+
+def bench_fake_server() -> None:
     n = 1000
     figures = run({"org-1": n})
     report(

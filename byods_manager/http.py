@@ -144,6 +144,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         deadline: Deadline | None = None,
         pacer: Pacer | None = None,
+        on_response: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.deadline = deadline
@@ -153,6 +154,8 @@ class HttpClient:
         self.notify = notify or (lambda message: log.info("%s", message))
         self._sleep = sleep
         self.pacer = pacer
+        # Observer of every HTTP response: (method, path as requested, status); for metrics.
+        self.on_response = on_response
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"byods-manager/{__version__}"
         self.session.headers["Accept"] = "application/json"
@@ -242,6 +245,8 @@ class HttpClient:
 
             data = _parse_body(response)
             log.debug("%s %s -> %s", method, path, response.status_code)
+            if self.on_response is not None:
+                self.on_response(method, path, response.status_code)
 
             if response.status_code == 401 and use_provider and token:
                 assert self.token_provider is not None

@@ -9,7 +9,14 @@ import click
 
 from ..errors import InputError
 from .context import AppContext, pass_app
-from .fleet_cmds import all_orgs_option, concurrency_option, dry_run_option, selected_orgs
+from .fleet_cmds import (
+    Progress,
+    all_orgs_option,
+    bulk_deadline,
+    concurrency_option,
+    dry_run_option,
+    selected_orgs,
+)
 from .render import json_option, print_json
 from .tty import stdin_is_interactive
 
@@ -55,6 +62,7 @@ def apply_command(
     from ..fleet.runner import WorkerClients
 
     desired = load_desired(file_path)
+    bulk_deadline(app)
     clients = WorkerClients(app.client_factory(SharedPacer()))
     plans: list[tuple[str, str, Plan]] = []
     failed = False
@@ -81,14 +89,19 @@ def apply_command(
             if not stdin_is_interactive():
                 raise InputError("refusing to prune without confirmation: pass --yes")
             click.confirm("Delete the extra data sources listed above?", abort=True, err=True)
+        progress = Progress(not as_json and not dry_run, "applying")
+        with progress.running():
+            progress.set_total(sum(len(plan.steps) for _o, _l, plan in plans))
+            for org_id, _label, plan in plans:
+                if not dry_run:
+                    apply_plan(
+                        functools.partial(clients.get, org_id),
+                        plan,
+                        prune=prune,
+                        concurrency=concurrency,
+                        on_step=lambda _step: progress.advance(),
+                    )
         for org_id, label, plan in plans:
-            if not dry_run:
-                apply_plan(
-                    functools.partial(clients.get, org_id),
-                    plan,
-                    prune=prune,
-                    concurrency=concurrency,
-                )
             prefix = f"[{label}] " if all_orgs else ""
             for step in plan.failed:
                 failed = True

@@ -122,6 +122,7 @@ class AppContext:
                 store=open_store(location, warn=self.warn),
                 notify=self.notify,
                 warn=self.warn,
+                deadline=self.deadline,
             )
         fleet: Fleet = self._cache["fleet"]
         return fleet
@@ -194,6 +195,7 @@ class AppContext:
 
         audit = self.audit()
         schemas = SchemaCache.for_base_url(self.base_url)
+        deadline = self.deadline  # made here, in the calling thread, not in each worker
         building = threading.Lock()  # worker threads must not each build a provider
 
         def make(org_id: str) -> DataSourceClient:
@@ -203,7 +205,9 @@ class AppContext:
                         org_id, audit=audit, schema_cache=schemas, pacer=pacer
                     )
                 provider = self.token_provider()
-            http = HttpClient(self.base_url, provider, notify=self.notify, pacer=pacer)
+            http = HttpClient(
+                self.base_url, provider, notify=self.notify, pacer=pacer, deadline=deadline
+            )
             return DataSourceClient(http, audit=audit, schema_cache=schemas)
 
         return make

@@ -42,6 +42,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "orgs list": ("byods orgs list", "byods orgs list --json | jq -r '.[].orgId'"),
     "orgs add": ("byods orgs add Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9hYmM --name acme",),
     "orgs remove": ("byods orgs remove acme --yes",),
+    "keepalive": (
+        "byods keepalive --once",
+        "byods keepalive --alert-webhook https://hooks.example.com/T000/B000/XXXX",
+    ),
     "apply": (
         "byods apply -f datasources.yaml --dry-run",
         "byods apply -f datasources.yaml --all-orgs",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from ..fleet.extend import OrgFailure, OrgItem
+    from ..stores.orgs import OrgRecord
 
 
 def all_orgs_option(func: F) -> F:
@@ -49,14 +50,49 @@ def selected_orgs(app: AppContext, all_orgs: bool) -> list[tuple[str, str]]:
     """(org id, label) pairs; ``("", "")`` is the one org this run selected."""
     if not all_orgs:
         return [("", "")]
-    return [(org.org_id, org.label) for org in app.fleet().active_orgs()]
+    return [(org.org_id, org.label) for org in every_active_org(app)]
+
+
+def every_active_org(app: AppContext) -> list[OrgRecord]:
+    """The orgs ``--all-orgs`` covers. ``--org`` on the command line contradicts it (exit 2);
+    ``$BYODS_ORG`` is only a default, which ``--all-orgs`` overrides."""
+    from click.core import ParameterSource
+
+    from ..errors import InputError
+
+    context = click.get_current_context(silent=True)
+    if app.org_option and context is not None:
+        source = context.find_root().get_parameter_source("org_option")
+        if source is ParameterSource.COMMANDLINE:
+            raise InputError(
+                "--org and --all-orgs exclude each other: --org picks one org, "
+                "--all-orgs covers every active org"
+            )
+    return app.fleet().active_orgs()
+
+
+def bulk_deadline(app: AppContext) -> None:
+    """The deadline rule for bulk runs (``extend --all``, ``--all-orgs``, ``apply``).
+
+    The default whole-command deadline (5 minutes) suits one request or a few; a fleet of
+    thousands of data sources can legitimately take longer, so a bulk run is bounded only
+    by a ``--timeout`` (or ``$BYODS_TIMEOUT``) that was actually given. Every request keeps
+    its own timeout, so nothing hangs.
+    """
+    if not app.timeout_option:
+        app.deadline.lift()
+
+
+def one_line(message: str) -> str:
+    """A multi-line error (e.g. every refresh tier's reason) as one line, nothing dropped."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip()) or "failed"
 
 
 def _fail() -> None:
     click.get_current_context().exit(1)
 
 
-class _Progress:
+class Progress:
     """A click progress bar on stderr, only when stderr is a terminal and not --json."""
 
     def __init__(self, enabled: bool, label: str) -> None:
@@ -65,7 +101,7 @@ class _Progress:
         self._bar: Any = None
 
     @contextmanager
-    def running(self) -> Iterator[_Progress]:
+    def running(self) -> Iterator[Progress]:
         if not self.enabled:
             yield self
             return
@@ -117,8 +153,9 @@ def extend_all(
     from ..fleet.pacing import SharedPacer
     from .datasources import _expires_phrase as expires_phrase
 
+    bulk_deadline(app)
     orgs = selected_orgs(app, all_orgs)
-    progress = _Progress(not as_json, "checking" if dry_run else "extending")
+    progress = Progress(not as_json, "checking" if dry_run else "extending")
 
     def show(entry: OrgItem) -> None:
         item = entry.item
@@ -169,6 +206,7 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
     from ..fleet.runner import WorkerClients, run_concurrently
     from .render import data_source_json, expires_in, table
 
+    bulk_deadline(app)
     orgs = selected_orgs(app, True)
     clients = WorkerClients(app.client_factory())
 
@@ -176,7 +214,7 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
         try:
             return clients.get(org[0]).list(), None
         except ByodsError as exc:
-            return [], str(exc).splitlines()[0]
+            return [], one_line(str(exc))
 
     try:
         listings = run_concurrently(orgs, list_org, concurrency)
@@ -191,7 +229,8 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
             click.echo(f"Error: org {label}: {error}", err=True)
             continue
         for ds in data_sources:
-            payload.append({"org": label, "orgId": org_id, **data_source_json(ds)})
+            # the fleet's org id wins over the item's own (the sandbox gives a uuid there)
+            payload.append({**data_source_json(ds), "org": label, "orgId": org_id})
             rows.append(
                 [label, ds.id, ds.value_or_claim("url") or "-", ds.status or "-", expires_in(ds)]
             )
@@ -203,17 +242,23 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
         _fail()
 
 
+def _environment_fields(app: AppContext) -> dict[str, str]:
+    return {"environment": app.environment.name, "baseUrl": app.base_url}
+
+
 def token_status_all(app: AppContext, as_json: bool) -> None:
-    """`byods token status --all-orgs`: one line per org."""
+    """`byods token status --all-orgs`: the environment, then one line per org (JSON: one
+    item per org with ``org``, ``orgId``, ``environment`` and ``baseUrl``)."""
     from ..tokens.status import relative
     from .render import table
 
     fleet = app.fleet()
+    where = _environment_fields(app)
     rows: list[list[str]] = []
     payload: list[dict[str, Any]] = []
-    for org in fleet.active_orgs():
+    for org in every_active_org(app):
         status = fleet.token_manager(org.org_id).status()
-        payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict()})
+        payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict(), **where})
         access = status.tiers[0] if status.tiers else None
         refresh = status.tiers[1] if len(status.tiers) > 1 else None
         rows.append(
@@ -227,32 +272,43 @@ def token_status_all(app: AppContext, as_json: bool) -> None:
     if as_json:
         print_json(payload)
     else:
+        click.echo(f"Environment: {app.describe_environment()}")
         click.echo(table(rows, ["ORG", "ORG ID", "ACCESS TOKEN EXPIRES", "REFRESH TOKEN EXPIRES"]))
 
 
 def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
-    """`byods token refresh --all-orgs [--force]`: each org in turn; failures go on."""
+    """`byods token refresh --all-orgs [--force]`: every org at once (8 at a time), lines
+    in org order; an org that fails is reported and the others go on (exit 1)."""
     from ..errors import ByodsError
+    from ..fleet.runner import DEFAULT_CONCURRENCY, run_concurrently
     from ..tokens.status import relative
 
+    bulk_deadline(app)
     fleet = app.fleet()
-    payload: list[dict[str, Any]] = []
-    failed = False
-    for org in fleet.active_orgs():
+    where = _environment_fields(app)
+
+    def refresh(org: OrgRecord) -> dict[str, Any]:
+        entry: dict[str, Any] = {"org": org.label, "orgId": org.org_id}
         try:
             outcome = fleet.token_manager(org.org_id).refresh(force=force)
         except ByodsError as exc:
+            return {**entry, "error": one_line(str(exc)), **where}
+        return {**entry, **outcome.to_dict(), **where, "_outcome": outcome}
+
+    results = run_concurrently(every_active_org(app), refresh, DEFAULT_CONCURRENCY)
+    failed = False
+    if not as_json:
+        click.echo(f"Environment: {app.describe_environment()}")
+    for entry in results:
+        outcome = entry.pop("_outcome", None)
+        if "error" in entry:
             failed = True
-            error = str(exc).splitlines()[0]
-            payload.append({"org": org.label, "orgId": org.org_id, "error": error})
             if not as_json:
-                click.echo(f"FAILED    {org.label}  {error}")
-            continue
-        payload.append({"org": org.label, "orgId": org.org_id, **outcome.to_dict()})
-        if not as_json:
+                click.echo(f"FAILED    {entry['org']}  {entry['error']}")
+        elif outcome is not None and not as_json:
             verb = f"tier {outcome.tier}" if outcome.refreshed else "kept"
-            click.echo(f"{verb:<9} {org.label}  (expires {relative(outcome.expires_at)})")
+            click.echo(f"{verb:<9} {entry['org']}  (expires {relative(outcome.expires_at)})")
     if as_json:
-        print_json(payload)
+        print_json(results)
     if failed:
         _fail()

@@ -66,7 +66,7 @@ from .reporting import ReportingGroup
     "timeout_option",
     metavar="DURATION",
     envvar="BYODS_TIMEOUT",
-    help="Deadline for the whole command, e.g. 90s or 10m (default: 5m).",
+    help="Deadline for the whole command, e.g. 90s or 10m (default: 5m; bulk runs: none).",
 )
 @click.pass_context
 def cli(
@@ -123,6 +123,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "orgs_cmd": ("orgs",),
     "apply_cmd": ("apply",),
     "webhooks_cmd": ("webhooks",),
+    "keepalive_cmd": ("keepalive",),
     "store_cmd": ("store",),
 }
 

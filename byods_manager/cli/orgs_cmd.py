@@ -38,7 +38,8 @@ def org_json(fleet: Fleet, org: OrgRecord) -> dict[str, Any]:
 @json_option
 @pass_app
 def list_command(app: AppContext, as_json: bool) -> None:
-    """List every org: name, org id, status, where it came from, token expiry."""
+    """List every org: name, org id, status, where it came from, token expiry; and the
+    Webex environment in use (each org's JSON item carries ``environment`` and ``baseUrl``)."""
     from ..tokens.status import relative
     from ..tokens.tiers import iso
     from .render import table
@@ -46,8 +47,10 @@ def list_command(app: AppContext, as_json: bool) -> None:
     fleet = app.fleet()
     orgs = fleet.orgs()
     if as_json:
-        print_json([org_json(fleet, org) for org in orgs])
+        where = {"environment": app.environment.name, "baseUrl": fleet.base_url}
+        print_json([{**org_json(fleet, org), **where} for org in orgs])
         return
+    click.echo(f"Environment: {app.describe_environment()}")
     rows = []
     for org in orgs:
         expiry = fleet.token_expiry(org.org_id)

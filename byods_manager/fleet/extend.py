@@ -1,9 +1,10 @@
 """Extend the data sources of one or many orgs concurrently (``extend --all``,
 ``--all-orgs``), continuing past failures.
 
-First each org's list is read (one org at a time per worker); then every data source due
-is extended by the worker pool: one GET and one PUT each, so N data sources cost about
-1 + 2N/concurrency round trips. An org whose authentication fails is reported once, and
+One worker pool does both: each org's list is read by one worker, and as soon as it is,
+that org's data sources due are queued for extending (one GET and one PUT each), so N
+data sources cost about 1 + 2N/concurrency round trips and an org slow to list holds up
+no other. An org whose authentication fails is reported once, and
 its remaining data sources are marked failed without sending anything, so a deauthorized
 org does not slow the others down. ``dry_run`` sends no PUT: it reads the data source
 (its list item may not say whether it is disabled) and reports what would be extended.
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..bulk import EXTENDED, FAILED, SKIPPED, ItemResult, skip_reason
 from ..errors import AuthRequiredError, ByodsError
-from .runner import DEFAULT_CONCURRENCY, WorkerClients, run_concurrently
+from .runner import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, WorkerClients
 
 if TYPE_CHECKING:
     from ..client import DataSourceClient
@@ -34,9 +36,10 @@ class OrgItem:
 
     org: str
     item: ItemResult
+    org_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"org": self.org, **self.item.to_dict()}
+        return {"org": self.org, "orgId": self.org_id, **self.item.to_dict()}
 
 
 @dataclass
@@ -47,9 +50,10 @@ class OrgFailure:
     error: str
     exit_code: int = 1
     during_run: bool = False  # authentication failed while extending, not while listing
+    org_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"org": self.org, "error": self.error}
+        return {"org": self.org, "orgId": self.org_id, "error": self.error}
 
 
 @dataclass
@@ -113,7 +117,11 @@ def extend_orgs(
     """Extend what is due in every org of ``orgs`` (pairs of org id and display label).
 
     ``client_factory(org_id)`` makes a client with its own HTTP session; each worker
-    thread gets its own. ``on_listed`` learns how many items the run will report.
+    thread gets its own. One pool does everything: an org's data sources are queued for
+    extending as soon as its own list is read, so an org that is slow to list (or to
+    fail) holds up no other. ``on_listed`` learns the number of items the run will
+    report so far, again after each org is listed. The callbacks run in the calling
+    thread.
     """
     current = now or datetime.now(timezone.utc)
     result = FleetExtendResult(dry_run=dry_run)
@@ -121,74 +129,106 @@ def extend_orgs(
     # orgs whose authentication failed while extending: their other items are not sent
     failed_orgs: dict[str, OrgFailure] = {}
     failed_lock = threading.Lock()
+    listing_failures: dict[str, OrgFailure] = {}
+    listed = 0
 
     def list_org(org: tuple[str, str]) -> tuple[list[DataSource], OrgFailure | None]:
         try:
             return clients.get(org[0]).list(), None
         except ByodsError as exc:
-            return [], OrgFailure(org[1], str(exc), exc.exit_code)
+            return [], OrgFailure(org[1], str(exc), exc.exit_code, org_id=org[0])
 
-    try:
-        listings = run_concurrently(orgs, list_org, concurrency)
-        jobs: list[_Job] = []
-        ready: list[OrgItem] = []
-        for (org_id, label), (data_sources, failure) in zip(orgs, listings, strict=True):
-            if failure is not None:
-                result.org_failures.append(failure)
-                if on_org_failure is not None:
-                    on_org_failure(failure)
-                continue
-            for data_source in data_sources:
-                reason = skip_reason(data_source, within, current)
-                if reason is None:
-                    jobs.append(_Job(org_id, label, data_source))
-                else:
-                    item = ItemResult(data_source.id, SKIPPED, reason, data_source.expires_at)
-                    ready.append(OrgItem(label, item))
-        if on_listed is not None:
-            on_listed(len(jobs) + len(ready))
-        for entry in ready:
-            result.items.append(entry)
-            if on_item is not None:
-                on_item(entry)
-
-        def extend_one(job: _Job) -> OrgItem:
+    def extend_one(job: _Job) -> OrgItem:
+        with failed_lock:
+            org_failure = failed_orgs.get(job.org)
+        if org_failure is not None:
+            detail = _first_line(org_failure.error)
+            return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail), job.org)
+        client = clients.get(job.org)
+        try:
+            if dry_run:
+                return OrgItem(job.label, _dry_run_item(client, job.data_source), job.org)
+            extended = client.extend(job.data_source.id, lifetime_minutes, skip_disabled=True)
+        except AuthRequiredError as exc:
+            failure = OrgFailure(
+                job.label, str(exc), exc.exit_code, during_run=True, org_id=job.org
+            )
             with failed_lock:
-                org_failure = failed_orgs.get(job.org)
-            if org_failure is not None:
-                detail = _first_line(org_failure.error)
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail))
-            client = clients.get(job.org)
+                failed_orgs.setdefault(job.org, failure)
+            detail = _first_line(failure.error)
+            return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail), job.org)
+        except ByodsError as exc:
+            item = ItemResult(
+                job.data_source.id,
+                FAILED,
+                str(exc),
+                tracking_id=getattr(exc, "tracking_id", None),
+            )
+            return OrgItem(job.label, item, job.org)
+        if extended.is_disabled:
+            return OrgItem(job.label, ItemResult(extended.id, SKIPPED, "disabled"), job.org)
+        return OrgItem(
+            job.label, ItemResult(extended.id, EXTENDED, "", extended.expires_at), job.org
+        )
+
+    def report(entry: OrgItem) -> None:
+        result.items.append(entry)
+        if on_item is not None:
+            on_item(entry)
+
+    def listing_done(
+        org: tuple[str, str], data_sources: list[DataSource], failure: OrgFailure | None
+    ) -> list[_Job]:
+        """Report the org's failure or its skipped items; the jobs it needs."""
+        nonlocal listed
+        if failure is not None:
+            listing_failures[org[0]] = failure
+            if on_org_failure is not None:
+                on_org_failure(failure)
+            return []
+        jobs: list[_Job] = []
+        skipped: list[OrgItem] = []
+        for data_source in data_sources:
+            reason = skip_reason(data_source, within, current)
+            if reason is None:
+                jobs.append(_Job(org[0], org[1], data_source))
+            else:
+                item = ItemResult(data_source.id, SKIPPED, reason, data_source.expires_at)
+                skipped.append(OrgItem(org[1], item, org[0]))
+        listed += len(jobs) + len(skipped)
+        if on_listed is not None:
+            on_listed(listed)
+        for entry in skipped:
+            report(entry)
+        return jobs
+
+    workers = max(1, min(concurrency, MAX_CONCURRENCY))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="byods") as pool:
+            # a listing's future maps to its org; an extension's to None
+            pending: dict[Future[Any], tuple[str, str] | None] = {
+                pool.submit(list_org, org): org for org in orgs
+            }
+            if not orgs and on_listed is not None:
+                on_listed(0)
             try:
-                if dry_run:
-                    return OrgItem(job.label, _dry_run_item(client, job.data_source))
-                extended = client.extend(job.data_source.id, lifetime_minutes, skip_disabled=True)
-            except AuthRequiredError as exc:
-                failure = OrgFailure(job.label, str(exc), exc.exit_code, during_run=True)
-                with failed_lock:
-                    failed_orgs.setdefault(job.org, failure)
-                detail = _first_line(failure.error)
-                return OrgItem(job.label, ItemResult(job.data_source.id, FAILED, detail))
-            except ByodsError as exc:
-                item = ItemResult(
-                    job.data_source.id,
-                    FAILED,
-                    str(exc),
-                    tracking_id=getattr(exc, "tracking_id", None),
-                )
-                return OrgItem(job.label, item)
-            if extended.is_disabled:
-                return OrgItem(job.label, ItemResult(extended.id, SKIPPED, "disabled"))
-            return OrgItem(job.label, ItemResult(extended.id, EXTENDED, "", extended.expires_at))
-
-        def done(job: _Job, entry: OrgItem) -> None:
-            result.items.append(entry)
-            if on_item is not None:
-                on_item(entry)
-
-        run_concurrently(jobs, extend_one, concurrency, done)
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        org = pending.pop(future)
+                        if org is None:
+                            report(future.result())
+                            continue
+                        data_sources, failure = future.result()
+                        for job in listing_done(org, data_sources, failure):
+                            pending[pool.submit(extend_one, job)] = None
+            except BaseException:  # Ctrl-C, a closed pipe: send nothing that is not in flight
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     finally:
         clients.close()
+    # listing failures in the order the orgs were given, then those found while extending
+    result.org_failures.extend(listing_failures[o] for o, _ in orgs if o in listing_failures)
     result.org_failures.extend(failed_orgs.values())
     return result
 

@@ -27,6 +27,7 @@ from ..tokens.manager import Notify, TokenManager
 
 if TYPE_CHECKING:
     from ..client import DataSourceClient
+    from ..deadline import Deadline
     from ..http import Pacer
     from ..schema_cache import SchemaCache
     from ..stores.base import StateStore
@@ -63,8 +64,11 @@ class Fleet:
         registry: OrgRegistryStore | None = None,
         notify: Notify | None = None,
         warn: Notify | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.config = config
+        # the command's deadline (--timeout): every token manager and client shares it
+        self.deadline = deadline
         self.base_url = base_url.rstrip("/")
         self.store = store or open_store(
             store_location(None, config.token_store_url or config.token_store), warn=warn
@@ -137,6 +141,7 @@ class Fleet:
                     store=self.store,
                     notify=self.notify,
                     warn=self.warn,
+                    deadline=self.deadline,
                 )
                 self._managers[org_id] = manager
             return manager
@@ -162,6 +167,7 @@ class Fleet:
             self.token_manager(record.org_id),
             notify=self.notify,
             pacer=pacer,
+            deadline=self.deadline,
         )
         return DataSourceClient(http, audit=audit, schema_cache=schema_cache)
 

@@ -1,0 +1,186 @@
+"""`byods keepalive`: renew every data source and token unattended (service or --once)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .context import AppContext, pass_app
+
+if TYPE_CHECKING:
+    from ..service.keepalive import KeepaliveService
+    from ..service.listener import Listener
+    from ..service.logs import EventLog
+    from ..service.orgs import OrgTarget
+
+DEFAULT_LISTEN = "127.0.0.1:9464"
+
+
+@click.command("keepalive")
+@click.option("--once", is_flag=True, help="One pass, then exit (for cron, timers, CronJobs).")
+@click.option(
+    "--renew-before",
+    metavar="DURATION",
+    help="Extend a data source this long before it expires (default: a third of its lifetime).",
+)
+@click.option(
+    "--interval",
+    metavar="DURATION",
+    default="10m",
+    show_default=True,
+    help="Longest sleep between two passes of the service.",
+)
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    help="Serve GET /metrics and GET /healthz here; '' disables (with --once: only if given).",
+)
+@click.option(
+    "--alert-webhook",
+    "alert_webhooks",
+    metavar="URL",
+    multiple=True,
+    envvar="BYODS_ALERT_WEBHOOK",
+    help="POST alerts as JSON here (repeatable; $BYODS_ALERT_WEBHOOK, space-separated).",
+)
+@click.option(
+    "--on-alert",
+    metavar="CMD",
+    help="Run CMD for every alert with its JSON on stdin (no shell; use sh -c for pipes).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="One line per event on stderr, as text or JSON.",
+)
+@pass_app
+@click.pass_context
+def keepalive_command(
+    ctx: click.Context,
+    app: AppContext,
+    once: bool,
+    renew_before: str | None,
+    interval: str,
+    listen: str,
+    alert_webhooks: tuple[str, ...],
+    on_alert: str | None,
+    log_format: str,
+) -> None:
+    """Keep every data source and the service-app token alive, unattended.
+
+    \b
+    Each pass: refresh the service-app token ahead of expiry, use the integration's
+    refresh token so it never lapses, list the data sources (one list per org) and
+    extend those inside their renewal window. Exit codes with --once: 0 all well,
+    1 something failed (after alerting), 3 a person must re-authorize.
+    """
+    from ..durations import parse_duration
+    from ..paths import state_dir
+    from ..service.alert_state import STATE_FILENAME, FileAlertState
+    from ..service.alerts import Alerter, AlertSender
+    from ..service.cycle import Settings
+    from ..service.keepalive import KeepaliveService
+    from ..service.listener import parse_listen
+    from ..service.logs import EventLog
+    from ..service.metrics import KeepaliveMetrics
+    from ..service.scheduler import BACKOFF_BASE_SECONDS
+
+    renew_seconds = parse_duration(renew_before).total_seconds() if renew_before else None
+    interval_seconds = parse_duration(interval).total_seconds()
+    listen_given = ctx.get_parameter_source("listen") != click.core.ParameterSource.DEFAULT
+    address = parse_listen(listen) if (listen_given or not once) else None
+
+    targets = default_org_targets(app)
+    log = EventLog(log_format)
+    sender = AlertSender(alert_webhooks, on_alert, log)
+    service = KeepaliveService(
+        lambda: targets,
+        settings=Settings(
+            renew_before=renew_seconds,
+            backoff=not once,
+            # A short --interval (tests, soaks) shortens the first retry too.
+            backoff_base=min(BACKOFF_BASE_SECONDS, interval_seconds),
+        ),
+        metrics=KeepaliveMetrics(),
+        alerter=Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME)),
+        log=log,
+        interval=interval_seconds,
+    )
+    listener = _start_listener(service, address, log) if address else None
+    try:
+        with _stop_on_signals(service.stop, log):
+            log.event("started", mode="once" if once else "service", orgs=len(targets))
+            if once:
+                result = service.run_once()
+                code = result.exit_code
+            else:
+                service.run_forever()
+                code = 0
+    finally:
+        if listener is not None:
+            listener.stop()
+        service.close()
+        sender.close()
+    log.event("stopped", exit_code=code)
+    ctx.exit(code)
+
+
+def default_org_targets(app: AppContext) -> list[OrgTarget]:
+    """The config's default org (until the org registry supplies more)."""
+    from ..service.orgs import OrgTarget
+    from ..tokens.manager import TokenManager
+
+    provider = app.token_provider()
+    tokens = provider if isinstance(provider, TokenManager) else None
+    org_id = tokens.config.service_app.target_org_id if tokens is not None else "default"
+    return [OrgTarget(org_id=org_id, name="default", tokens=tokens, client_factory=app.client)]
+
+
+def _start_listener(service: KeepaliveService, address: tuple[str, int], log: EventLog) -> Listener:
+    from ..service.listener import Listener, Response
+    from ..service.metrics import CONTENT_TYPE_LATEST
+
+    def metrics(body: bytes, headers: Any) -> Response:
+        return Response(200, service.metrics.exposition(), CONTENT_TYPE_LATEST)
+
+    def healthz(body: bytes, headers: Any) -> Response:
+        healthy, detail = service.health()
+        return Response.json(200 if healthy else 503, detail)
+
+    listener = Listener(*address)
+    listener.route("GET", "/metrics", metrics)
+    listener.route("GET", "/healthz", healthz)
+    listener.start()
+    log.event("listening", address=f"{address[0]}:{listener.port}")
+    return listener
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event, log: EventLog) -> Iterator[None]:
+    """SIGTERM/SIGINT set ``stop``: no new work is started, the request in flight ends."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if not stop.is_set():
+            log.event("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(keepalive_command)

@@ -1,0 +1,133 @@
+"""The keepalive loop: one pass over every org, then sleep until the next thing is due.
+
+``run_once`` is the ``--once`` mode (cron, systemd timer, Kubernetes CronJob);
+``run_forever`` is the service. Both stop taking new work once ``stop`` is set; the
+request in flight finishes first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .alerts import Alerter
+from .cycle import OrgReport, Settings, Sinks
+from .logs import EventLog, utc_iso
+from .metrics import KeepaliveMetrics
+from .org_keeper import OrgKeeper
+from .orgs import OrgSource
+from .scheduler import DEFAULT_INTERVAL_SECONDS, next_wake
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_AUTH = 3
+
+
+@dataclass
+class CycleResult:
+    reports: list[OrgReport] = field(default_factory=list)
+    finished_at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(report.ok for report in self.reports)
+
+    @property
+    def auth_required(self) -> bool:
+        return any(report.auth_required for report in self.reports)
+
+    @property
+    def exit_code(self) -> int:
+        if self.auth_required:
+            return EXIT_AUTH
+        return EXIT_OK if self.ok else EXIT_FAILED
+
+    def due_times(self) -> list[float]:
+        return [due for report in self.reports for due in report.due_times]
+
+    def problems(self) -> list[str]:
+        return [f"{r.org}: {failure}" for r in self.reports for failure in r.failures]
+
+
+class KeepaliveService:
+    def __init__(
+        self,
+        orgs: OrgSource,
+        *,
+        settings: Settings,
+        metrics: KeepaliveMetrics,
+        alerter: Alerter,
+        log: EventLog,
+        interval: float = DEFAULT_INTERVAL_SECONDS,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.orgs = orgs
+        self.settings = settings
+        self.metrics = metrics
+        self.alerter = alerter
+        self.log = log
+        self.interval = interval
+        self.stop = stop or threading.Event()
+        self.cycles = 0
+        self.last: CycleResult | None = None
+        self._keepers: dict[str, OrgKeeper] = {}
+
+    def run_once(self) -> CycleResult:
+        result = CycleResult()
+        targets = list(self.orgs())
+        wanted = {target.org_id for target in targets}
+        for org_id in set(self._keepers) - wanted:
+            self._keepers.pop(org_id).close()
+        for target in targets:
+            if self.stop.is_set():
+                break
+            keeper = self._keepers.get(target.org_id)
+            if keeper is None:
+                sinks = Sinks(self.metrics, self.alerter, self.log)
+                keeper = OrgKeeper(target, self.settings, sinks, self.stop)
+                self._keepers[target.org_id] = keeper
+            result.reports.append(keeper.run())
+        result.finished_at = time.time()
+        self.cycles += 1
+        if result.ok and not self.stop.is_set():
+            self.metrics.last_success.set(result.finished_at)
+        self.last = result
+        self.log.event(
+            "cycle",
+            "info" if result.ok else "warning",
+            orgs=len(result.reports),
+            lists=sum(r.lists for r in result.reports),
+            extended=sum(r.extended for r in result.reports),
+            failures=len(result.problems()),
+        )
+        return result
+
+    def run_forever(self) -> None:
+        while not self.stop.is_set():
+            result = self.run_once()
+            now = time.time()
+            wake = next_wake(now, result.due_times(), self.interval)
+            self.log.event("sleeping", "debug", until=utc_iso(wake), seconds=round(wake - now, 1))
+            self.stop.wait(max(0.0, wake - now))
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy while the last cycle succeeded; the reason otherwise."""
+        last = self.last
+        if last is None:
+            return False, {"status": "starting", "reason": "no cycle has finished yet"}
+        body: dict[str, Any] = {
+            "cycles": self.cycles,
+            "lastCycleAt": utc_iso(last.finished_at),
+            "activeAlerts": len(self.alerter.active()),
+        }
+        if last.ok:
+            return True, {"status": "ok", **body}
+        reason = "re-authorization needed" if last.auth_required else "last cycle had failures"
+        return False, {"status": "failing", "reason": reason, "problems": last.problems(), **body}
+
+    def close(self) -> None:
+        for keeper in self._keepers.values():
+            keeper.close()
+        self._keepers.clear()
