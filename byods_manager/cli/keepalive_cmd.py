@@ -100,6 +100,7 @@ def keepalive_command(
     listen_given = ctx.get_parameter_source("listen") != click.core.ParameterSource.DEFAULT
     address = parse_listen(listen) if (listen_given or not once) else None
 
+    apply_deadline_rule(app, once)
     targets = default_org_targets(app)
     log = EventLog(log_format)
     sender = AlertSender(alert_webhooks, on_alert, log)
@@ -133,6 +134,19 @@ def keepalive_command(
         sender.close()
     log.event("stopped", exit_code=code)
     ctx.exit(code)
+
+
+def apply_deadline_rule(app: AppContext, once: bool) -> None:
+    """The whole-command deadline (``--timeout``, default 5 minutes) must not end a
+    long-running service: the service never has one (each request keeps its own timeout,
+    and each cycle is bounded by them). ``--once`` follows the bulk rule: only a
+    ``--timeout`` / ``$BYODS_TIMEOUT`` actually given bounds it."""
+    from .fleet_cmds import bulk_deadline
+
+    if once:
+        bulk_deadline(app)
+    else:
+        app.deadline.lift()
 
 
 def default_org_targets(app: AppContext) -> list[OrgTarget]:
