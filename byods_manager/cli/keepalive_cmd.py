@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .context import AppContext, pass_app
+from .fleet_cmds import all_orgs_option, concurrency_option
 
 if TYPE_CHECKING:
     from ..service.keepalive import KeepaliveService
     from ..service.listener import Listener
     from ..service.logs import EventLog
-    from ..service.orgs import OrgTarget
+    from ..service.orgs import OrgSource, OrgTarget
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
 
@@ -63,6 +64,8 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
     show_default=True,
     help="One line per event on stderr, as text or JSON.",
 )
+@all_orgs_option
+@concurrency_option
 @pass_app
 @click.pass_context
 def keepalive_command(
@@ -75,6 +78,8 @@ def keepalive_command(
     alert_webhooks: tuple[str, ...],
     on_alert: str | None,
     log_format: str,
+    all_orgs: bool,
+    concurrency: int,
 ) -> None:
     """Keep every data source and the service-app token alive, unattended.
 
@@ -83,6 +88,11 @@ def keepalive_command(
     refresh token so it never lapses, list the data sources (one list per org) and
     extend those inside their renewal window. Exit codes with --once: 0 all well,
     1 something failed (after alerting), 3 a person must re-authorize.
+
+    \b
+    Orgs: the config's (or --org ORG); --all-orgs covers every active org of
+    `byods orgs list`, re-read every pass (orgs added, removed or deauthorized
+    meanwhile count without a restart), --concurrency orgs at a time.
     """
     from ..durations import parse_duration
     from ..paths import state_dir
@@ -101,11 +111,11 @@ def keepalive_command(
     address = parse_listen(listen) if (listen_given or not once) else None
 
     apply_deadline_rule(app, once)
-    targets = default_org_targets(app)
+    orgs = org_source(app, all_orgs)
     log = EventLog(log_format)
     sender = AlertSender(alert_webhooks, on_alert, log)
     service = KeepaliveService(
-        lambda: targets,
+        orgs,
         settings=Settings(
             renew_before=renew_seconds,
             backoff=not once,
@@ -116,11 +126,12 @@ def keepalive_command(
         alerter=Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME)),
         log=log,
         interval=interval_seconds,
+        concurrency=concurrency,
     )
     listener = _start_listener(service, address, log) if address else None
     try:
         with _stop_on_signals(service.stop, log):
-            log.event("started", mode="once" if once else "service", orgs=len(targets))
+            log.event("started", mode="once" if once else "service", orgs=len(orgs()))
             if once:
                 result = service.run_once()
                 code = result.exit_code
@@ -147,6 +158,21 @@ def apply_deadline_rule(app: AppContext, once: bool) -> None:
         bulk_deadline(app)
     else:
         app.deadline.lift()
+
+
+def org_source(app: AppContext, all_orgs: bool) -> OrgSource:
+    """Every active org of the fleet (re-read each call), or the one org selected."""
+    if not all_orgs:
+        targets = default_org_targets(app)
+        return lambda: targets
+    from ..schema_cache import SchemaCache
+    from ..service.orgs import fleet_org_source
+    from .fleet_cmds import every_active_org
+
+    every_active_org(app)  # --org with --all-orgs is a usage error (exit 2)
+    return fleet_org_source(
+        app.fleet(), audit=app.audit(), schema_cache=SchemaCache.for_base_url(app.base_url)
+    )
 
 
 def default_org_targets(app: AppContext) -> list[OrgTarget]:
