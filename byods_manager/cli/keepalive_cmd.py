@@ -6,6 +6,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -13,11 +14,13 @@ import click
 
 from .context import AppContext, pass_app
 from .fleet_cmds import all_orgs_option, concurrency_option
+from .keepalive_webhooks import WEBHOOK_PATH, webhook_receiver, webhook_route
 
 if TYPE_CHECKING:
     from ..service.keepalive import KeepaliveService
     from ..service.listener import Listener
     from ..service.logs import EventLog
+    from ..service.onboarding import WebhookReceiver
     from ..service.orgs import OrgSource, OrgTarget
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
@@ -64,6 +67,20 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
     show_default=True,
     help="One line per event on stderr, as text or JSON.",
 )
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    envvar="BYODS_WEBHOOK_SECRET",
+    help="Serve POST /webhooks/service-app (onboarding) checking signatures with SECRET "
+    "(prefer $BYODS_WEBHOOK_SECRET: a command line is visible to other users).",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Data sources (the `apply` format) to register in every org that authorizes the "
+    "app; alone, it uses the secrets `byods webhooks register` saved.",
+)
 @all_orgs_option
 @concurrency_option
 @pass_app
@@ -78,6 +95,8 @@ def keepalive_command(
     alert_webhooks: tuple[str, ...],
     on_alert: str | None,
     log_format: str,
+    webhook_secret: str | None,
+    template_path: Path | None,
     all_orgs: bool,
     concurrency: int,
 ) -> None:
@@ -114,6 +133,18 @@ def keepalive_command(
     orgs = org_source(app, all_orgs)
     log = EventLog(log_format)
     sender = AlertSender(alert_webhooks, on_alert, log)
+    metrics = KeepaliveMetrics()
+    alerter = Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME))
+    receiver = webhook_receiver(
+        app,
+        webhook_secret,
+        template_path,
+        once=once,
+        listening=address is not None,
+        alerter=alerter,
+        metrics=metrics,
+        log=log,
+    )
     service = KeepaliveService(
         orgs,
         settings=Settings(
@@ -122,13 +153,13 @@ def keepalive_command(
             # A short --interval (tests, soaks) shortens the first retry too.
             backoff_base=min(BACKOFF_BASE_SECONDS, interval_seconds),
         ),
-        metrics=KeepaliveMetrics(),
-        alerter=Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME)),
+        metrics=metrics,
+        alerter=alerter,
         log=log,
         interval=interval_seconds,
         concurrency=concurrency,
     )
-    listener = _start_listener(service, address, log) if address else None
+    listener = _start_listener(service, address, log, receiver) if address else None
     try:
         with _stop_on_signals(service.stop, log):
             log.event("started", mode="once" if once else "service", orgs=len(orgs()))
@@ -141,6 +172,8 @@ def keepalive_command(
     finally:
         if listener is not None:
             listener.stop()
+        if receiver is not None:
+            receiver.close()  # finish the onboarding already accepted
         service.close()
         sender.close()
     log.event("stopped", exit_code=code)
@@ -186,7 +219,12 @@ def default_org_targets(app: AppContext) -> list[OrgTarget]:
     return [OrgTarget(org_id=org_id, name="default", tokens=tokens, client_factory=app.client)]
 
 
-def _start_listener(service: KeepaliveService, address: tuple[str, int], log: EventLog) -> Listener:
+def _start_listener(
+    service: KeepaliveService,
+    address: tuple[str, int],
+    log: EventLog,
+    receiver: WebhookReceiver | None,
+) -> Listener:
     from ..service.listener import Listener, Response
     from ..service.metrics import CONTENT_TYPE_LATEST
 
@@ -200,6 +238,8 @@ def _start_listener(service: KeepaliveService, address: tuple[str, int], log: Ev
     listener = Listener(*address)
     listener.route("GET", "/metrics", metrics)
     listener.route("GET", "/healthz", healthz)
+    if receiver is not None:
+        listener.route("POST", WEBHOOK_PATH, webhook_route(receiver, service.metrics))
     listener.start()
     log.event("listening", address=f"{address[0]}:{listener.port}")
     return listener
