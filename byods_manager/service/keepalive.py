@@ -85,8 +85,8 @@ class KeepaliveService:
         targets = list(self.orgs())
         wanted = {target.org_id for target in targets}
         for org_id in set(self._keepers) - wanted:
-            self._keepers.pop(org_id).close()
             self.log.event("org_dropped", org=org_id)
+            self._keepers.pop(org_id).retire()
         keepers = [self._keeper(target) for target in targets]
 
         def run(keeper: OrgKeeper) -> OrgReport | None:

@@ -47,6 +47,20 @@ class OrgKeeper:
         self._auth_key = f"{self.org}:auth"
         sinks.metrics.add_org(self.org)
 
+    def retire(self) -> None:
+        """The org left the fleet (removed, deauthorized): close what was announced
+        about it, since nothing will resolve it any more."""
+        text = f"Org {self.org} is no longer kept (removed or deauthorized)."
+        token_subjects = ("service_app", "integration")
+        for subject in token_subjects:
+            self.sinks.alerter.resolve(alerts.TOKEN_REFRESH_FAILED, f"{self.org}:{subject}", text)
+        for kind in ("service_app_refresh", "integration_refresh"):
+            self.sinks.alerter.resolve(alerts.REFRESH_TOKEN_EXPIRING, f"{self.org}:{kind}", text)
+        for ds_id in self._known:
+            for event in (alerts.EXTEND_FAILED, alerts.DATA_SOURCE_EXPIRING):
+                self.sinks.alerter.resolve(event, f"{self.org}:{ds_id}", text)
+        self.close()
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
