@@ -160,3 +160,35 @@ def test_webhook_options_need_the_service(env: dict[str, str]) -> None:
 
     assert result.returncode == 2
     assert "need the service" in result.stderr
+
+
+def test_template_alone_uses_the_secrets_register_saved(
+    sandbox: Sandbox, env: dict[str, str], tmp_path: Path
+) -> None:
+    saved = byods(
+        env,
+        "webhooks",
+        "register",
+        "--target-url",
+        "http://127.0.0.1:9/webhooks/service-app",
+        "--secret",
+        SECRET,
+    )
+    assert saved.returncode == 0, saved.stderr
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps(TEMPLATE))
+    service = KeepaliveProcess(env, "--all-orgs", "--template", str(template), "--interval", "1s")
+    try:
+        target = service.origin + "/webhooks/service-app"
+        registered = byods(env, "webhooks", "register", "--target-url", target, "--secret", SECRET)
+        assert registered.returncode == 0, registered.stderr
+        org_id = sandbox.authorize_org()
+        wait_for(lambda: sandbox.data_sources(org_id), "the template's data source")
+        joined = wait_for(lambda: orgs(env).get(org_id), "the new org in `orgs list`")
+    finally:
+        code = service.stop()
+
+    assert code == 0
+    assert joined["source"] == "webhook"
+    assert service.find("webhooks_enabled")
+    assert SECRET not in "\n".join(service.lines)

@@ -141,6 +141,7 @@ def keepalive_command(
         template_path,
         once=once,
         listening=address is not None,
+        all_orgs=all_orgs,
         alerter=alerter,
         metrics=metrics,
         log=log,

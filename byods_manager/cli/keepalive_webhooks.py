@@ -29,6 +29,7 @@ def webhook_receiver(
     *,
     once: bool,
     listening: bool,
+    all_orgs: bool,
     alerter: Alerter,
     metrics: KeepaliveMetrics,
     log: EventLog,
@@ -56,6 +57,12 @@ def webhook_receiver(
         secret="given" if secret else "saved by byods webhooks register",
         template=len(template),
     )
+    if not all_orgs:
+        log.event(
+            "webhooks_without_all_orgs",
+            "warning",
+            note="orgs that authorize are onboarded, but only --all-orgs keeps them alive",
+        )
     return receiver
 
 
