@@ -106,7 +106,10 @@ def test_deauthorize_then_authorize_again(fleet_setup: FleetSetup) -> None:
     setup = fleet_setup
     sandbox = setup.sandbox
     org_id = sandbox.authorize_org()
-    assert wait_until(lambda: len(sandbox.data_sources(org_id)) == 2)
+    # settle, not just "two data sources exist": the second one is created, then disabled,
+    # and a deauthorize between the two would fail that first template run
+    setup.settle()
+    assert len(sandbox.data_sources(org_id)) == 2
     sandbox.deauthorize_org(org_id)
     setup.settle()
     record = setup.record(org_id)
@@ -134,6 +137,45 @@ def test_deauthorize_then_authorize_again(fleet_setup: FleetSetup) -> None:
         "org_authorized",
     ]
     assert setup.receiver.failures == 0
+
+
+def test_a_deauthorize_during_the_template_run_then_authorize_again_heals(
+    fleet_setup: FleetSetup,
+) -> None:
+    """The ordering that made the test above flaky, forced: the org deauthorizes while its
+    first template run is under way (tokens revoked before the run writes). That run fails;
+    authorizing again mints a fresh pair and makes the whole template true."""
+    setup = fleet_setup
+    sandbox = setup.sandbox
+    record_event = setup.onboarding.on_event
+    assert record_event is not None
+
+    def deauthorize_on_first_arrival(name: str, org_id: str) -> None:
+        record_event(name, org_id)
+        if len(setup.events) == 1:
+            sandbox.deauthorize_org(org_id)  # runs before the template is applied
+
+    setup.onboarding.on_event = deauthorize_on_first_arrival
+    org_id = sandbox.authorize_org()
+    setup.settle()
+    assert setup.receiver.failures == 1  # the interrupted first run
+    assert sandbox.data_sources(org_id) == []
+    record = setup.record(org_id)
+    assert record is not None and record.status == DEAUTHORIZED
+    mints = setup.mints()
+    sandbox.authorize_org(org_id)
+    setup.settle()
+    assert setup.mints() == mints + 1
+    assert setup.receiver.failures == 1  # the second authorize succeeded
+    statuses = sorted(ds["status"] for ds in sandbox.data_sources(org_id))
+    assert statuses == ["active", "disabled"]
+    record = setup.record(org_id)
+    assert record is not None and record.status == "active"
+    assert [name for name, _ in setup.events] == [
+        "org_authorized",
+        "org_deauthorized",
+        "org_authorized",
+    ]
 
 
 def test_the_default_org_deauthorizing_is_recorded(fleet_setup: FleetSetup) -> None:
