@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from ..service.keepalive import KeepaliveService
     from ..service.listener import Listener
     from ..service.logs import EventLog
-    from ..service.orgs import OrgTarget
+    from ..service.orgs import OrgSource, OrgTarget
+    from ..service.ownership import Ownership
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
 
@@ -57,6 +58,13 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
     help="Run CMD for every alert with its JSON on stdin (no shell; use sh -c for pipes).",
 )
 @click.option(
+    "--lease",
+    metavar="DURATION",
+    default="60s",
+    show_default=True,
+    help="Hold each org's work this long per renewal; another replica takes over after it.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
     default="text",
@@ -74,6 +82,7 @@ def keepalive_command(
     listen: str,
     alert_webhooks: tuple[str, ...],
     on_alert: str | None,
+    lease: str,
     log_format: str,
 ) -> None:
     """Keep every data source and the service-app token alive, unattended.
@@ -96,15 +105,18 @@ def keepalive_command(
     from ..service.scheduler import BACKOFF_BASE_SECONDS
 
     renew_seconds = parse_duration(renew_before).total_seconds() if renew_before else None
-    interval_seconds = parse_duration(interval).total_seconds()
+    lease_seconds = parse_duration(lease).total_seconds()
+    # Wake at least three times per lease, so a held lease is renewed well before it ends.
+    interval_seconds = min(parse_duration(interval).total_seconds(), lease_seconds / 3)
     listen_given = ctx.get_parameter_source("listen") != click.core.ParameterSource.DEFAULT
     address = parse_listen(listen) if (listen_given or not once) else None
 
     targets = default_org_targets(app)
     log = EventLog(log_format)
     sender = AlertSender(alert_webhooks, on_alert, log)
+    ownership = _owned(app, lambda: targets, lease_seconds, log)
     service = KeepaliveService(
-        lambda: targets,
+        ownership,
         settings=Settings(
             renew_before=renew_seconds,
             backoff=not once,
@@ -119,7 +131,12 @@ def keepalive_command(
     listener = _start_listener(service, address, log) if address else None
     try:
         with _stop_on_signals(service.stop, log):
-            log.event("started", mode="once" if once else "service", orgs=len(targets))
+            log.event(
+                "started",
+                mode="once" if once else "service",
+                orgs=len(targets),
+                replica=ownership.owner_id,
+            )
             if once:
                 result = service.run_once()
                 code = result.exit_code
@@ -131,6 +148,7 @@ def keepalive_command(
             listener.stop()
         service.close()
         sender.close()
+        _release(ownership, log)
     log.event("stopped", exit_code=code)
     ctx.exit(code)
 
@@ -144,6 +162,26 @@ def default_org_targets(app: AppContext) -> list[OrgTarget]:
     tokens = provider if isinstance(provider, TokenManager) else None
     org_id = tokens.config.service_app.target_org_id if tokens is not None else "default"
     return [OrgTarget(org_id=org_id, name="default", tokens=tokens, client_factory=app.client)]
+
+
+def _owned(app: AppContext, source: OrgSource, lease_seconds: float, log: EventLog) -> Ownership:
+    """Only the orgs whose lease this replica holds in the store (see service/ownership)."""
+    from ..service.ownership import owned, replica_id
+    from ..stores.select import open_store
+
+    store = open_store(app.store_location(), warn=app.warn)
+    return owned(source, store, replica_id(), lease_seconds, log)
+
+
+def _release(ownership: Ownership, log: EventLog) -> None:
+    from ..stores.base import StoreUnavailableError
+
+    try:
+        ownership.release_all()
+    except StoreUnavailableError as exc:  # the leases expire on their own
+        log.event("release_failed", "warning", error=str(exc))
+    finally:
+        ownership.store.close()
 
 
 def _start_listener(service: KeepaliveService, address: tuple[str, int], log: EventLog) -> Listener:
