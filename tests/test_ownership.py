@@ -132,3 +132,20 @@ def test_keepalive_service_keeps_retrying_while_the_store_is_down(
     assert health.status_code == 503
     assert service.count("store_unavailable") == 1
     assert "pw-SECRET-77" not in "\n".join(service.lines)
+
+
+def test_a_lease_shorter_than_three_seconds_is_refused_before_anything_is_sent(
+    sandbox: Sandbox, sandbox_config: Path, tmp_path: Path
+) -> None:
+    env = keepalive_env(sandbox, sandbox_config, tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "byods_manager", "keepalive", "--once", "--lease", "2s"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Error: --lease must be at least 3s (renewed every third)"
+    assert sandbox.stats_snapshot()["requests"] == {}

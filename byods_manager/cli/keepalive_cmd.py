@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from ..service.ownership import Ownership
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
+# The service sleeps at least a second between passes; three renewals per lease need 3 s.
+MIN_LEASE_SECONDS = 3.0
 
 
 @click.command("keepalive")
@@ -94,6 +96,7 @@ def keepalive_command(
     1 something failed (after alerting), 3 a person must re-authorize.
     """
     from ..durations import parse_duration
+    from ..errors import InputError
     from ..paths import state_dir
     from ..service.alert_state import STATE_FILENAME, FileAlertState
     from ..service.alerts import Alerter, AlertSender
@@ -106,6 +109,8 @@ def keepalive_command(
 
     renew_seconds = parse_duration(renew_before).total_seconds() if renew_before else None
     lease_seconds = parse_duration(lease).total_seconds()
+    if lease_seconds < MIN_LEASE_SECONDS:
+        raise InputError(f"--lease must be at least {MIN_LEASE_SECONDS:g}s (renewed every third)")
     # Wake at least three times per lease, so a held lease is renewed well before it ends.
     interval_seconds = min(parse_duration(interval).total_seconds(), lease_seconds / 3)
     listen_given = ctx.get_parameter_source("listen") != click.core.ParameterSource.DEFAULT
