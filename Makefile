@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_onboarding.py
 	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_keepalive.py --cycles-only
+	$(BIN)/python benchmarks/bench_keepalive_fleet.py
 
 # A 3-minute keepalive soak against the sandbox; SOAK_ARGS="--full --fault-rate 0.3" for 10 min.
 soak: $(STAMP)

@@ -45,6 +45,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "keepalive": (
         "byods keepalive --once",
         "byods keepalive --alert-webhook https://hooks.example.com/T000/B000/XXXX",
+        "byods keepalive --all-orgs --template datasources.yaml  # BYODS_WEBHOOK_SECRET set",
     ),
     "apply": (
         "byods apply -f datasources.yaml --dry-run",

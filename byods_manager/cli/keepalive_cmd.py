@@ -6,17 +6,21 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from .context import AppContext, pass_app
+from .fleet_cmds import all_orgs_option, concurrency_option
+from .keepalive_webhooks import WEBHOOK_PATH, webhook_receiver, webhook_route
 
 if TYPE_CHECKING:
     from ..service.keepalive import KeepaliveService
     from ..service.listener import Listener
     from ..service.logs import EventLog
+    from ..service.onboarding import WebhookReceiver
     from ..service.orgs import OrgSource, OrgTarget
     from ..service.ownership import Ownership
 
@@ -73,6 +77,22 @@ MIN_LEASE_SECONDS = 3.0
     show_default=True,
     help="One line per event on stderr, as text or JSON.",
 )
+@click.option(
+    "--webhook-secret",
+    metavar="SECRET",
+    envvar="BYODS_WEBHOOK_SECRET",
+    help="Serve POST /webhooks/service-app (onboarding) checking signatures with SECRET "
+    "(prefer $BYODS_WEBHOOK_SECRET: a command line is visible to other users).",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Data sources (the `apply` format) to register in every org that authorizes the "
+    "app; alone, it uses the secrets `byods webhooks register` saved.",
+)
+@all_orgs_option
+@concurrency_option
 @pass_app
 @click.pass_context
 def keepalive_command(
@@ -86,6 +106,10 @@ def keepalive_command(
     on_alert: str | None,
     lease: str,
     log_format: str,
+    webhook_secret: str | None,
+    template_path: Path | None,
+    all_orgs: bool,
+    concurrency: int,
 ) -> None:
     """Keep every data source and the service-app token alive, unattended.
 
@@ -94,6 +118,11 @@ def keepalive_command(
     refresh token so it never lapses, list the data sources (one list per org) and
     extend those inside their renewal window. Exit codes with --once: 0 all well,
     1 something failed (after alerting), 3 a person must re-authorize.
+
+    \b
+    Orgs: the config's (or --org ORG); --all-orgs covers every active org of
+    `byods orgs list`, re-read every pass (orgs added, removed or deauthorized
+    meanwhile count without a restart), --concurrency orgs at a time.
     """
     from ..durations import parse_duration
     from ..errors import InputError
@@ -116,10 +145,24 @@ def keepalive_command(
     listen_given = ctx.get_parameter_source("listen") != click.core.ParameterSource.DEFAULT
     address = parse_listen(listen) if (listen_given or not once) else None
 
-    targets = default_org_targets(app)
+    apply_deadline_rule(app, once)
+    orgs = org_source(app, all_orgs)
     log = EventLog(log_format)
     sender = AlertSender(alert_webhooks, on_alert, log)
-    ownership = _owned(app, lambda: targets, lease_seconds, log)
+    metrics = KeepaliveMetrics()
+    alerter = Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME))
+    receiver = webhook_receiver(
+        app,
+        webhook_secret,
+        template_path,
+        once=once,
+        listening=address is not None,
+        all_orgs=all_orgs,
+        alerter=alerter,
+        metrics=metrics,
+        log=log,
+    )
+    ownership = _owned(app, orgs, lease_seconds, log)
     service = KeepaliveService(
         ownership,
         settings=Settings(
@@ -128,18 +171,19 @@ def keepalive_command(
             # A short --interval (tests, soaks) shortens the first retry too.
             backoff_base=min(BACKOFF_BASE_SECONDS, interval_seconds),
         ),
-        metrics=KeepaliveMetrics(),
-        alerter=Alerter(sender, log, FileAlertState(state_dir() / STATE_FILENAME)),
+        metrics=metrics,
+        alerter=alerter,
         log=log,
         interval=interval_seconds,
+        concurrency=concurrency,
     )
-    listener = _start_listener(service, address, log) if address else None
+    listener = _start_listener(service, address, log, receiver) if address else None
     try:
         with _stop_on_signals(service.stop, log):
             log.event(
                 "started",
                 mode="once" if once else "service",
-                orgs=len(targets),
+                orgs=_count(orgs),
                 replica=ownership.owner_id,
             )
             if once:
@@ -151,11 +195,41 @@ def keepalive_command(
     finally:
         if listener is not None:
             listener.stop()
+        if receiver is not None:
+            receiver.close()  # finish the onboarding already accepted
         service.close()
         sender.close()
         _release(ownership, log)
     log.event("stopped", exit_code=code)
     ctx.exit(code)
+
+
+def apply_deadline_rule(app: AppContext, once: bool) -> None:
+    """The whole-command deadline (``--timeout``, default 5 minutes) must not end a
+    long-running service: the service never has one (each request keeps its own timeout,
+    and each cycle is bounded by them). ``--once`` follows the bulk rule: only a
+    ``--timeout`` / ``$BYODS_TIMEOUT`` actually given bounds it."""
+    from .fleet_cmds import bulk_deadline
+
+    if once:
+        bulk_deadline(app)
+    else:
+        app.deadline.lift()
+
+
+def org_source(app: AppContext, all_orgs: bool) -> OrgSource:
+    """Every active org of the fleet (re-read each call), or the one org selected."""
+    if not all_orgs:
+        targets = default_org_targets(app)
+        return lambda: targets
+    from ..schema_cache import SchemaCache
+    from ..service.orgs import fleet_org_source
+    from .fleet_cmds import every_active_org
+
+    every_active_org(app)  # --org with --all-orgs is a usage error (exit 2)
+    return fleet_org_source(
+        app.fleet(), audit=app.audit(), schema_cache=SchemaCache.for_base_url(app.base_url)
+    )
 
 
 def default_org_targets(app: AppContext) -> list[OrgTarget]:
@@ -178,6 +252,16 @@ def _owned(app: AppContext, source: OrgSource, lease_seconds: float, log: EventL
     return owned(source, store, replica_id(), lease_seconds, log)
 
 
+def _count(orgs: OrgSource) -> int | None:
+    """How many orgs there are now; None while the store is down (the service retries)."""
+    from ..stores.base import StoreUnavailableError
+
+    try:
+        return len(orgs())
+    except StoreUnavailableError:
+        return None
+
+
 def _release(ownership: Ownership, log: EventLog) -> None:
     from ..stores.base import StoreUnavailableError
 
@@ -189,7 +273,12 @@ def _release(ownership: Ownership, log: EventLog) -> None:
         ownership.store.close()
 
 
-def _start_listener(service: KeepaliveService, address: tuple[str, int], log: EventLog) -> Listener:
+def _start_listener(
+    service: KeepaliveService,
+    address: tuple[str, int],
+    log: EventLog,
+    receiver: WebhookReceiver | None,
+) -> Listener:
     from ..service.listener import Listener, Response
     from ..service.metrics import CONTENT_TYPE_LATEST
 
@@ -203,6 +292,8 @@ def _start_listener(service: KeepaliveService, address: tuple[str, int], log: Ev
     listener = Listener(*address)
     listener.route("GET", "/metrics", metrics)
     listener.route("GET", "/healthz", healthz)
+    if receiver is not None:
+        listener.route("POST", WEBHOOK_PATH, webhook_route(receiver, service.metrics))
     listener.start()
     log.event("listening", address=f"{address[0]}:{listener.port}")
     return listener

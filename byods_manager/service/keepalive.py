@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..fleet.runner import run_concurrently
 from ..stores.base import StoreUnavailableError
 from .alerts import Alerter
 from .cycle import OrgReport, Settings, Sinks
 from .logs import EventLog, utc_iso
 from .metrics import KeepaliveMetrics
 from .org_keeper import OrgKeeper
-from .orgs import OrgSource
+from .orgs import OrgSource, OrgTarget
 from .scheduler import DEFAULT_INTERVAL_SECONDS, backoff_delay, next_wake
 
 EXIT_OK = 0
@@ -63,6 +64,7 @@ class KeepaliveService:
         log: EventLog,
         interval: float = DEFAULT_INTERVAL_SECONDS,
         stop: threading.Event | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.orgs = orgs
         self.settings = settings
@@ -71,25 +73,31 @@ class KeepaliveService:
         self.log = log
         self.interval = interval
         self.stop = stop or threading.Event()
+        self.concurrency = max(1, concurrency)
         self.cycles = 0
         self.last: CycleResult | None = None
         self._keepers: dict[str, OrgKeeper] = {}
 
     def run_once(self) -> CycleResult:
+        """One pass over the orgs the source names now (re-read every cycle, so orgs added,
+        removed or deauthorized meanwhile count); up to ``concurrency`` orgs at once, so a
+        slow or failing org holds up no other."""
         result = CycleResult()
         targets = list(self.orgs())
         wanted = {target.org_id for target in targets}
         for org_id in set(self._keepers) - wanted:
-            self._keepers.pop(org_id).close()
-        for target in targets:
-            if self.stop.is_set():
-                break
-            keeper = self._keepers.get(target.org_id)
-            if keeper is None:
-                sinks = Sinks(self.metrics, self.alerter, self.log)
-                keeper = OrgKeeper(target, self.settings, sinks, self.stop)
-                self._keepers[target.org_id] = keeper
-            result.reports.append(keeper.run())
+            self.log.event("org_dropped", org=org_id)
+            self._keepers.pop(org_id).retire()
+        keepers = [self._keeper(target) for target in targets]
+
+        def run(keeper: OrgKeeper) -> OrgReport | None:
+            return None if self.stop.is_set() else keeper.run()
+
+        if self.concurrency == 1 or len(keepers) <= 1:
+            reports = [run(keeper) for keeper in keepers]
+        else:
+            reports = run_concurrently(keepers, run, self.concurrency)
+        result.reports.extend(report for report in reports if report is not None)
         result.finished_at = time.time()
         self.cycles += 1
         if result.ok and not self.stop.is_set():
@@ -104,6 +112,14 @@ class KeepaliveService:
             failures=len(result.problems()),
         )
         return result
+
+    def _keeper(self, target: OrgTarget) -> OrgKeeper:
+        keeper = self._keepers.get(target.org_id)
+        if keeper is None:
+            sinks = Sinks(self.metrics, self.alerter, self.log)
+            keeper = OrgKeeper(target, self.settings, sinks, self.stop)
+            self._keepers[target.org_id] = keeper
+        return keeper
 
     def run_forever(self) -> None:
         outages = 0

@@ -79,6 +79,19 @@ class KeepaliveMetrics:
             ["method", "endpoint", "status"],
             registry=self.registry,
         )
+        self.org_events_total = Counter(
+            "byods_org_events_total",
+            "Orgs that authorized or deauthorized the service app, as the webhook told "
+            "(event: org_authorized, org_deauthorized).",
+            ["event"],
+            registry=self.registry,
+        )
+        self.webhook_deliveries_total = Counter(
+            "byods_webhook_deliveries_total",
+            "Webex webhook deliveries received on POST /webhooks/service-app, by answer status.",
+            ["status"],
+            registry=self.registry,
+        )
         self._data_sources: dict[str, set[str]] = {}
 
     def add_org(self, org: str) -> None:

@@ -44,7 +44,22 @@ class OrgKeeper:
         self._client: DataSourceClient | None = None
         self._disabled: dict[str, float | None] = {}
         self._known: set[str] = set()
+        self._auth_key = f"{self.org}:auth"
         sinks.metrics.add_org(self.org)
+
+    def retire(self) -> None:
+        """The org left the fleet (removed, deauthorized): close what was announced
+        about it, since nothing will resolve it any more."""
+        text = f"Org {self.org} is no longer kept (removed or deauthorized)."
+        token_subjects = ("service_app", "integration")
+        for subject in token_subjects:
+            self.sinks.alerter.resolve(alerts.TOKEN_REFRESH_FAILED, f"{self.org}:{subject}", text)
+        for kind in ("service_app_refresh", "integration_refresh"):
+            self.sinks.alerter.resolve(alerts.REFRESH_TOKEN_EXPIRING, f"{self.org}:{kind}", text)
+        for ds_id in self._known:
+            for event in (alerts.EXTEND_FAILED, alerts.DATA_SOURCE_EXPIRING):
+                self.sinks.alerter.resolve(event, f"{self.org}:{ds_id}", text)
+        self.close()
 
     def close(self) -> None:
         if self._client is not None:
@@ -73,6 +88,14 @@ class OrgKeeper:
 
     def _keep_data_sources(self, now: float, report: OrgReport) -> None:
         list_key = f"{self.org}:list"
+        auth_retry_at = self.retries.retry_at(self._auth_key)
+        if now < auth_retry_at:
+            # Webex refused this org's token last time: back off rather than collect a
+            # 401 every cycle (an org that deauthorized the app, until it is removed).
+            report.auth_required = True
+            report.due_times.append(auth_retry_at)
+            report.failures.append(f"list: waiting until {iso(auth_retry_at)} after a refusal")
+            return
         try:
             sources = self.client().list()
         except AuthRequiredError as exc:
@@ -85,6 +108,7 @@ class OrgKeeper:
             return
         report.lists += 1
         self.retries.succeeded(list_key)
+        self.retries.succeeded(self._auth_key)
         expiries = {ds.id: _timestamp(ds) for ds in sources}
         self.sinks.metrics.set_data_source_expiries(self.org, expiries)
         self._forget_deleted(set(expiries))
@@ -159,6 +183,7 @@ class OrgKeeper:
         """Webex refused the token and no other can be had (e.g. a fixed token from the
         environment was rejected): a person must act."""
         report.auth_required = True
+        self.retries.failed(self._auth_key, report)
         report.failures.append(f"{what}: {first_line(exc)}")
         self.sinks.log.event("auth_required", "error", org=self.org, during=what, error=str(exc))
         self.sinks.alerter.fire(

@@ -1,8 +1,8 @@
 """What keepalive needs to know about an org, whoever keeps the list of orgs.
 
-Today the CLI makes one :class:`OrgTarget` from the config's default org; the fleet's
-org registry can supply many through the same :data:`OrgSource` callable, which the
-service calls at the start of every cycle (so orgs added or removed meanwhile count).
+The CLI makes one :class:`OrgTarget` from the selected org, or (``--all-orgs``) uses
+:func:`fleet_org_source`: the fleet's active orgs, which the service asks for at the
+start of every cycle (so orgs added, removed or deauthorized meanwhile count).
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..audit import AuditLog
     from ..client import DataSourceClient
+    from ..fleet.orgs import Fleet
+    from ..schema_cache import SchemaCache
     from ..tokens.manager import TokenManager
 
 
@@ -27,3 +30,21 @@ class OrgTarget:
 
 
 OrgSource = Callable[[], Sequence[OrgTarget]]
+
+
+def fleet_org_source(
+    fleet: Fleet, *, audit: AuditLog | None = None, schema_cache: SchemaCache | None = None
+) -> OrgSource:
+    """Every active org of ``fleet``'s registry, read anew on every call: a deauthorized
+    or removed org drops out (and is not touched again), a new one joins."""
+
+    def target(org_id: str, label: str) -> OrgTarget:
+        def client() -> DataSourceClient:
+            return fleet.client_for_org(org_id, audit=audit, schema_cache=schema_cache)
+
+        return OrgTarget(org_id, label, fleet.token_manager(org_id), client)
+
+    def source() -> Sequence[OrgTarget]:
+        return [target(org.org_id, org.label) for org in fleet.active_orgs()]
+
+    return source

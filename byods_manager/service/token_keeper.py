@@ -55,6 +55,14 @@ class TokenKeeper:
             if now < due:
                 report.due_times.append(due)
                 return True
+        elif now < self.retries.retry_at(subject):
+            # No usable token and the last refresh failed: wait for the backoff instead of
+            # asking the token endpoints again every cycle (no request storm for an org
+            # whose authorization is gone). The alert sent then still stands.
+            retry_at = self.retries.retry_at(subject)
+            report.due_times.append(retry_at)
+            report.failures.append(f"token refresh: no usable token; next attempt {iso(retry_at)}")
+            return False
         try:
             outcome = self.tokens.refresh(force=entry is not None)
         except AuthRequiredError as exc:
