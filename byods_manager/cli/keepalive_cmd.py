@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from ..service.logs import EventLog
     from ..service.onboarding import WebhookReceiver
     from ..service.orgs import OrgSource, OrgTarget
+    from ..service.ownership import Ownership
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
+# The service sleeps at least a second between passes; three renewals per lease need 3 s.
+MIN_LEASE_SECONDS = 3.0
 
 
 @click.command("keepalive")
@@ -61,6 +64,13 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
     help="Run CMD for every alert with its JSON on stdin (no shell; use sh -c for pipes).",
 )
 @click.option(
+    "--lease",
+    metavar="DURATION",
+    default="60s",
+    show_default=True,
+    help="Hold each org's work this long per renewal; another replica takes over after it.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
     default="text",
@@ -94,6 +104,7 @@ def keepalive_command(
     listen: str,
     alert_webhooks: tuple[str, ...],
     on_alert: str | None,
+    lease: str,
     log_format: str,
     webhook_secret: str | None,
     template_path: Path | None,
@@ -114,6 +125,7 @@ def keepalive_command(
     meanwhile count without a restart), --concurrency orgs at a time.
     """
     from ..durations import parse_duration
+    from ..errors import InputError
     from ..paths import state_dir
     from ..service.alert_state import STATE_FILENAME, FileAlertState
     from ..service.alerts import Alerter, AlertSender
@@ -125,7 +137,11 @@ def keepalive_command(
     from ..service.scheduler import BACKOFF_BASE_SECONDS
 
     renew_seconds = parse_duration(renew_before).total_seconds() if renew_before else None
-    interval_seconds = parse_duration(interval).total_seconds()
+    lease_seconds = parse_duration(lease).total_seconds()
+    if lease_seconds < MIN_LEASE_SECONDS:
+        raise InputError(f"--lease must be at least {MIN_LEASE_SECONDS:g}s (renewed every third)")
+    # Wake at least three times per lease, so a held lease is renewed well before it ends.
+    interval_seconds = min(parse_duration(interval).total_seconds(), lease_seconds / 3)
     listen_given = ctx.get_parameter_source("listen") != click.core.ParameterSource.DEFAULT
     address = parse_listen(listen) if (listen_given or not once) else None
 
@@ -146,8 +162,9 @@ def keepalive_command(
         metrics=metrics,
         log=log,
     )
+    ownership = _owned(app, orgs, lease_seconds, log)
     service = KeepaliveService(
-        orgs,
+        ownership,
         settings=Settings(
             renew_before=renew_seconds,
             backoff=not once,
@@ -163,7 +180,12 @@ def keepalive_command(
     listener = _start_listener(service, address, log, receiver) if address else None
     try:
         with _stop_on_signals(service.stop, log):
-            log.event("started", mode="once" if once else "service", orgs=len(orgs()))
+            log.event(
+                "started",
+                mode="once" if once else "service",
+                orgs=_count(orgs),
+                replica=ownership.owner_id,
+            )
             if once:
                 result = service.run_once()
                 code = result.exit_code
@@ -177,6 +199,7 @@ def keepalive_command(
             receiver.close()  # finish the onboarding already accepted
         service.close()
         sender.close()
+        _release(ownership, log)
     log.event("stopped", exit_code=code)
     ctx.exit(code)
 
@@ -218,6 +241,36 @@ def default_org_targets(app: AppContext) -> list[OrgTarget]:
     tokens = provider if isinstance(provider, TokenManager) else None
     org_id = tokens.config.service_app.target_org_id if tokens is not None else "default"
     return [OrgTarget(org_id=org_id, name="default", tokens=tokens, client_factory=app.client)]
+
+
+def _owned(app: AppContext, source: OrgSource, lease_seconds: float, log: EventLog) -> Ownership:
+    """Only the orgs whose lease this replica holds in the store (see service/ownership)."""
+    from ..service.ownership import owned, replica_id
+    from ..stores.select import open_store
+
+    store = open_store(app.store_location(), warn=app.warn)
+    return owned(source, store, replica_id(), lease_seconds, log)
+
+
+def _count(orgs: OrgSource) -> int | None:
+    """How many orgs there are now; None while the store is down (the service retries)."""
+    from ..stores.base import StoreUnavailableError
+
+    try:
+        return len(orgs())
+    except StoreUnavailableError:
+        return None
+
+
+def _release(ownership: Ownership, log: EventLog) -> None:
+    from ..stores.base import StoreUnavailableError
+
+    try:
+        ownership.release_all()
+    except StoreUnavailableError as exc:  # the leases expire on their own
+        log.event("release_failed", "warning", error=str(exc))
+    finally:
+        ownership.store.close()
 
 
 def _start_listener(

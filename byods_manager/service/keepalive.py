@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..fleet.runner import run_concurrently
+from ..stores.base import StoreUnavailableError
 from .alerts import Alerter
 from .cycle import OrgReport, Settings, Sinks
 from .logs import EventLog, utc_iso
 from .metrics import KeepaliveMetrics
 from .org_keeper import OrgKeeper
 from .orgs import OrgSource, OrgTarget
-from .scheduler import DEFAULT_INTERVAL_SECONDS, next_wake
+from .scheduler import DEFAULT_INTERVAL_SECONDS, backoff_delay, next_wake
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -121,8 +122,22 @@ class KeepaliveService:
         return keeper
 
     def run_forever(self) -> None:
+        outages = 0
         while not self.stop.is_set():
-            result = self.run_once()
+            try:
+                result = self.run_once()
+            except StoreUnavailableError as exc:
+                # One line per outage, then quiet retries with backoff until the store is back.
+                if outages == 0:
+                    self.log.event("store_unavailable", "error", error=str(exc))
+                outages += 1
+                delay = min(self.interval, backoff_delay(outages))
+                self.log.event("store_retry", "debug", attempt=outages, seconds=delay)
+                self.stop.wait(delay)
+                continue
+            if outages:
+                self.log.event("store_available", after_attempts=outages)
+                outages = 0
             now = time.time()
             wake = next_wake(now, result.due_times(), self.interval)
             self.log.event("sleeping", "debug", until=utc_iso(wake), seconds=round(wake - now, 1))

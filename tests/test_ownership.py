@@ -1,0 +1,151 @@
+"""Lease-based org ownership (service/ownership.py) on both store backends, and
+`byods keepalive` when the store cannot be reached."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from byods_manager.sandbox import Sandbox
+from byods_manager.service.logs import EventLog
+from byods_manager.service.orgs import OrgTarget
+from byods_manager.service.ownership import Ownership, owned, replica_id
+from byods_manager.stores.base import StateStore
+from byods_manager.stores.select import open_store
+from tests.fixtures_stores import BACKENDS
+from tests.keepalive_helpers import KeepaliveProcess, keepalive_env, wait_for
+
+UNREACHABLE = "postgresql://byods:pw-SECRET-77@127.0.0.1:1/byods?connect_timeout=2"
+
+
+@pytest.fixture(params=BACKENDS)
+def state_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    if request.param == "postgres":
+        location = request.getfixturevalue("pg_url")
+    else:
+        location = str(tmp_path / "state" / "tokens.json")
+    store = open_store(location)
+    yield store
+    store.close()
+
+
+def targets(*org_ids: str) -> list[OrgTarget]:
+    def no_client() -> object:
+        raise AssertionError("ownership never builds a client")
+
+    return [OrgTarget(org, org, None, no_client) for org in org_ids]  # type: ignore[arg-type]
+
+
+class Replica:
+    def __init__(self, store: StateStore, orgs: list[OrgTarget], lease: float = 60.0) -> None:
+        self.stream = io.StringIO()
+        self.orgs = orgs
+        self.ownership: Ownership = owned(
+            lambda: self.orgs, store, replica_id(), lease, EventLog("text", self.stream)
+        )
+
+    def cycle(self) -> list[str]:
+        return [target.org_id for target in self.ownership()]
+
+    def events(self) -> list[str]:
+        return [line.split()[2] for line in self.stream.getvalue().splitlines()]
+
+
+def test_each_org_has_one_owner_and_changes_are_logged_once(state_store: StateStore) -> None:
+    a = Replica(state_store, targets("org-1", "org-2"))
+    b = Replica(state_store, targets("org-1", "org-2"))
+    assert a.cycle() == ["org-1", "org-2"]
+    assert b.cycle() == []
+    assert a.cycle() == ["org-1", "org-2"] and b.cycle() == []
+    assert a.events() == ["owns", "owns"]
+    assert b.events() == []
+    owners = {lease.name: lease.owner for lease in state_store.leases()}
+    assert owners == {"org:org-1": a.ownership.owner_id, "org:org-2": a.ownership.owner_id}
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_owner_stops(state_store: StateStore) -> None:
+    # A lease of 0 s is expired as soon as it is written: the replica "died" right away.
+    dead = Replica(state_store, targets("org-1"), lease=0.0)
+    live = Replica(state_store, targets("org-1"))
+    assert dead.cycle() == ["org-1"]
+    assert live.cycle() == ["org-1"]
+    assert live.events() == ["took_over"]
+    assert dead.ownership.owner_id in live.stream.getvalue()
+    # The old owner comes back: it cannot renew, says so once, and does no work.
+    assert dead.cycle() == []
+    assert dead.cycle() == []
+    assert dead.events() == ["owns", "lost"]
+
+
+def test_release_all_hands_orgs_over_and_removed_orgs_are_released(
+    state_store: StateStore,
+) -> None:
+    a = Replica(state_store, targets("org-1", "org-2"))
+    b = Replica(state_store, targets("org-1", "org-2"))
+    assert a.cycle() == ["org-1", "org-2"]
+    a.orgs = targets("org-1")
+    assert a.cycle() == ["org-1"]
+    assert b.cycle() == ["org-2"]
+    a.ownership.release_all()
+    assert b.cycle() == ["org-1", "org-2"]
+    assert a.events() == ["owns", "owns", "released", "released"]
+    assert b.events() == ["owns", "owns"]
+    assert {lease.name for lease in state_store.leases()} == {"org:org-1", "org:org-2"}
+
+
+def test_keepalive_once_exits_1_with_one_line_when_the_store_is_down(
+    sandbox: Sandbox, sandbox_config: Path, tmp_path: Path
+) -> None:
+    env = dict(keepalive_env(sandbox, sandbox_config, tmp_path), BYODS_STORE=UNREACHABLE)
+    result = subprocess.run(
+        [sys.executable, "-m", "byods_manager", "keepalive", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert result.returncode == 1
+    assert len(errors) == 1 and "PostgreSQL store" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert "pw-SECRET-77" not in result.stderr + result.stdout
+
+
+def test_keepalive_service_keeps_retrying_while_the_store_is_down(
+    sandbox: Sandbox, sandbox_config: Path, tmp_path: Path
+) -> None:
+    env = dict(keepalive_env(sandbox, sandbox_config, tmp_path), BYODS_STORE=UNREACHABLE)
+    service = KeepaliveProcess(env, "--interval", "1s")
+    try:
+        wait_for(lambda: service.count("store_retry") >= 3, "three retries")
+        health = service.get("/healthz")
+        alive = service.process.poll() is None
+    finally:
+        code = service.stop()
+    assert alive and code == 0
+    assert health.status_code == 503
+    assert service.count("store_unavailable") == 1
+    assert "pw-SECRET-77" not in "\n".join(service.lines)
+
+
+def test_a_lease_shorter_than_three_seconds_is_refused_before_anything_is_sent(
+    sandbox: Sandbox, sandbox_config: Path, tmp_path: Path
+) -> None:
+    env = keepalive_env(sandbox, sandbox_config, tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "byods_manager", "keepalive", "--once", "--lease", "2s"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Error: --lease must be at least 3s (renewed every third)"
+    assert sandbox.stats_snapshot()["requests"] == {}
