@@ -8,9 +8,12 @@ body echoing the request, an exception message, an audit line).
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
 
 PREFIX_LENGTH = 6
 # Shorter values are too likely to be ordinary words to be replaced everywhere.
@@ -62,8 +65,11 @@ def scrub_text(text: str) -> str:
     return _JWS_LIKE.sub(lambda match: redact(match.group(0)), text)
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that scrubs each record's final message (``-vv`` debug logs)."""
+class RedactingFilter:
+    """A logging filter that scrubs each record's final message (``-vv`` debug logs).
+
+    Not a ``logging.Filter`` subclass: handlers accept any object with ``filter``, and this
+    module is imported at start-up, where ``logging`` would cost every command."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import ipaddress
 import json
 import re
 import time
@@ -26,6 +25,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .base_url import is_loopback_host
 from .environments import ALL_WEBEX, JWKS_PATH, Environment, get_environment
 from .errors import ByodsError, ConfigError
 from .jwks import HttpJwksFetcher, JwksFetcher, JwksFetchError, KeyCache
@@ -131,11 +131,7 @@ def _check_jwks_url(url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname:
         host = parts.hostname
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if loopback:
+        if is_loopback_host(host):
             return
         raise ConfigError(f"refusing a plain http:// JWKS URL for a non-loopback host ({host})")
     raise ConfigError(f"the JWKS URL must be an https:// URL, not {_show(url)}")

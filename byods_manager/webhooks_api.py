@@ -13,14 +13,13 @@ resource, event and filter is kept, not created again.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .base_url import same_origin_below
+from .base_url import is_loopback_host, same_origin_below
 from .errors import ApiError, InputError
 from .secrets import redact, remember_secret
 from .tokens import webhook_secrets
@@ -124,21 +123,12 @@ def check_target_url(url: str) -> str:
         raise InputError(f"--target-url {url!r} is not a URL") from None
     if parts.scheme not in ("http", "https") or not host:
         raise InputError(f"--target-url {url!r} must be an https:// URL")
-    if parts.scheme == "http" and not _loopback(host):
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise InputError(
             f"--target-url {url!r}: Webex delivers to https:// URLs; plain http:// is "
             "accepted for loopback receivers only"
         )
     return text
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_secret(secret: str) -> str:

@@ -109,17 +109,14 @@ class AppContext:
         """Every org of the config's service app (see :mod:`byods_manager.fleet.orgs`)."""
         if "fleet" not in self._cache:
             from ..fleet.orgs import Fleet
-            from ..stores.select import open_store, store_location
+            from ..stores.select import open_config_store
             from ..tokens.config import load_config
 
             config = load_config(self.config_path, self.profile, warn=self.warn)
-            location = store_location(
-                self.store_option, config.token_store_url or config.token_store
-            )
             self._cache["fleet"] = Fleet(
                 config,
                 base_url=self.base_url,
-                store=open_store(location, warn=self.warn),
+                store=open_config_store(config, self.store_option, warn=self.warn),
                 notify=self.notify,
                 warn=self.warn,
                 deadline=self.deadline,

@@ -21,7 +21,7 @@ from ..stores.orgs import (
     OrgRecord,
     OrgRegistryStore,
 )
-from ..stores.select import open_store, store_location
+from ..stores.select import open_config_store
 from ..tokens.config import ProfileConfig
 from ..tokens.manager import Notify, TokenManager
 
@@ -70,9 +70,7 @@ class Fleet:
         # the command's deadline (--timeout): every token manager and client shares it
         self.deadline = deadline
         self.base_url = base_url.rstrip("/")
-        self.store = store or open_store(
-            store_location(None, config.token_store_url or config.token_store), warn=warn
-        )
+        self.store = store or open_config_store(config, warn=warn)
         self.registry: OrgRegistryStore = registry or FileOrgRegistry(self.store)
         self.notify = notify
         self.warn = warn

@@ -8,13 +8,13 @@ limit are refused from ``Content-Length`` before they are read.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..base_url import is_loopback_host
 from ..errors import ConfigError
 from .onboarding import WebhookReceiver
 
@@ -99,11 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _check_loopback(host: str) -> None:
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not is_loopback_host(host):
         raise ConfigError(
             f"the stand-alone webhook server binds loopback only, not {host!r}; "
             "put a reverse proxy with HTTPS in front of it"

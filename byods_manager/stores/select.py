@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .urls import is_postgres_url
 
 if TYPE_CHECKING:
+    from ..tokens.config import ProfileConfig
     from .base import StateStore
 
 ENV_STORE = "BYODS_STORE"
@@ -50,6 +51,16 @@ def open_store(location: str, warn: Callable[[str], None] | None = None) -> Stat
     return FileStore(Path(location), warn=warn)
 
 
+def open_config_store(
+    config: ProfileConfig,
+    option: str | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> StateStore:
+    """The store for ``config``: ``option`` (``--store``), else the environment, else the
+    config's ``tokenStore``, else the default file."""
+    return open_store(store_location(option, config.store_setting), warn=warn)
+
+
 def configured_store(
     config_path: Path, profile: str | None = None, warn: Callable[[str], None] | None = None
 ) -> str | Path | None:
@@ -61,5 +72,4 @@ def configured_store(
         return None
     from ..tokens.config import load_config
 
-    config = load_config(config_path, profile, warn=warn)
-    return config.token_store_url or config.token_store
+    return load_config(config_path, profile, warn=warn).store_setting

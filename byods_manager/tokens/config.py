@@ -171,6 +171,11 @@ class ProfileConfig:
     token_store_url: str | None = None  # a postgresql:// tokenStore (then token_store is None)
     refresh_threshold_seconds: float | None = None
 
+    @property
+    def store_setting(self) -> Path | str | None:
+        """The config's ``tokenStore``: a path, a ``postgresql://`` URL, or None."""
+        return self.token_store_url or self.token_store
+
     def __post_init__(self) -> None:
         from ..secrets import remember_secret
 

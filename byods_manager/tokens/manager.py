@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
-from ..stores.select import open_store, store_location
+from ..stores.select import open_config_store
 from .config import ProfileConfig, load_config
 from .endpoints import TokenResponse
 from .status import CheckResult, TokenStatus, build_status
@@ -56,9 +56,7 @@ class TokenManager:
         self.config = config
         self.deadline = deadline
         self.base_url = base_url.rstrip("/")
-        self.store = store or open_store(
-            store_location(None, config.token_store_url or config.token_store), warn=warn
-        )
+        self.store = store or open_config_store(config, warn=warn)
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
         self.threshold = (
@@ -85,11 +83,10 @@ class TokenManager:
         """``store`` is a ``--store`` location (path or URL); it wins over the environment
         and the config's ``tokenStore``."""
         config = load_config(config_path, profile, warn=warn)
-        location = store_location(store, config.token_store_url or config.token_store)
         return cls(
             config,
             base_url=base_url,
-            store=open_store(location, warn=warn),
+            store=open_config_store(config, store, warn=warn),
             notify=notify,
             warn=warn,
             deadline=deadline,

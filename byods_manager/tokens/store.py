@@ -34,7 +34,6 @@ import contextlib
 import copy
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -370,6 +369,8 @@ class TokenStore:
         try:
             ensure_private_dir(self.path.parent)
             size = self.path.stat().st_size if self.path.exists() else 0
+            import tempfile  # lazily: only a refresh needs it, and it costs start-up
+
             fd, name = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
             )
