@@ -3,10 +3,14 @@
 Three kinds of state:
 
 - the **token document** (:class:`~byods_manager.tokens.store.StoreData`): ``load()``,
-  ``save(data)`` and ``locked()``, the contract the token manager was written against:
+  ``save(data)`` and ``locked(scope)``, the contract the token manager was written against:
   ``locked()`` holds a lock every host honours, re-reads, and yields the content; each
   ``save()`` inside it is durable before it returns, so a rotated token is kept before it
-  is used;
+  is used. ``scope`` names one credential (:func:`service_app_scope`,
+  :func:`integration_scope`): a backend may then lock just that entry, so refreshes of
+  different credentials run side by side; ``None`` locks the whole document. Locks nest
+  within a thread (take a service app's scope before its integration's, never the other
+  way round);
 - **sections**: named JSON objects (the org registry lives in one), read freely and changed
   under a per-section lock with :meth:`StateStore.update_section`;
 - **leases**: who owns a piece of keepalive work until when; a lease that is not renewed
@@ -44,7 +48,7 @@ class StateStore(Protocol):
 
     def save(self, data: StoreData) -> None: ...
 
-    def locked(self) -> AbstractContextManager[StoreData]: ...
+    def locked(self, scope: str | None = None) -> AbstractContextManager[StoreData]: ...
 
     def reserve(self) -> None:
         """Inside :meth:`locked`, before a refresh token is spent: prove the next save can
@@ -86,6 +90,16 @@ class StateStore(Protocol):
         """Replace the content with :meth:`export_state`'s output (leases are not copied)."""
 
     def close(self) -> None: ...
+
+
+def service_app_scope(store_key: str) -> str:
+    """The lock scope of one service-app entry (``<appId>@<orgId>``)."""
+    return f"serviceApps/{store_key}"
+
+
+def integration_scope(client_id: str) -> str:
+    """The lock scope of one integration entry, shared by every org of a fleet."""
+    return f"integrations/{client_id}"
 
 
 def summarize(data: StoreData) -> dict[str, Any]:

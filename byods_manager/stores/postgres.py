@@ -1,14 +1,26 @@
 """The PostgreSQL backend: state shared by every host that points at the same database.
 
-One refresh per expiry across hosts: :meth:`PostgresStore.locked` takes a session-level
-advisory lock (``pg_advisory_lock``) on a dedicated connection and re-reads the token
-document under it; each :meth:`PostgresStore.save` inside the block commits at once
-(autocommit), so a rotated token is durable before it is used while the lock is still
-held. If the process dies, its connection closes and the server releases the lock.
+One refresh per expiry across hosts, per credential: ``locked(scope)`` takes session-level
+advisory locks on a dedicated connection and re-reads the token document under them; each
+:meth:`PostgresStore.save` inside the block commits at once, so a rotated token is durable
+before it is used while the lock is still held. If the process dies, its connection closes
+and the server releases its locks.
 
-The lock covers the whole token document (every org and integration), like the file
-lock does today: refreshes of different orgs are serialised, which keeps the shared
-integration's rotating refresh token safe as well.
+Locks (all on the same connection, nested within a thread):
+
+- ``locked("serviceApps/<appId>@<orgId>")`` (or ``integrations/<clientId>``) holds that
+  credential's own advisory lock plus a *shared* lock on the document key, so refreshes of
+  different orgs run side by side on any number of hosts;
+- ``locked()`` (no scope) holds the document key *exclusively*: it waits for every
+  credential lock to end and excludes new ones (store copy, org registry, webhook secrets);
+  versions before per-credential locks took only this lock, so they stay excluded too;
+- a nested ``locked(other)`` adds that lock to the connection (service app before
+  integration, never the other way round, so two hosts cannot deadlock).
+
+Under credential locks, :meth:`PostgresStore.save` does not write back the caller's whole
+copy (other hosts may have refreshed other orgs since it was read): in one transaction it
+locks the document row (``SELECT ... FOR UPDATE``) and applies only what the caller changed
+since its lock was taken (:mod:`.document_merge`).
 
 psycopg 3 is imported only when a PostgreSQL store is opened (extra ``postgres``).
 """
@@ -26,6 +38,7 @@ from ..errors import ByodsError, ConfigError
 from ..tokens.store import LOCK_TIMEOUT_SECONDS, StoreData
 from . import sql
 from .base import StoreUnavailableError, summarize
+from .document_merge import merge_changes
 from .leases import Lease
 from .urls import redact_url, url_password
 
@@ -208,31 +221,68 @@ class PostgresStore:
         return _copy(data)
 
     def save(self, data: StoreData) -> None:
-        """Commit the document now (durable before this returns).
+        """Commit ``data`` now (durable before this returns).
+
+        Outside a lock, or under the whole-document lock, the document is replaced. Under
+        credential locks only the caller's changes since it read ``data`` are merged into
+        the stored document, in one transaction holding its row lock.
 
         If the lock's connection broke (the server restarted, the network dropped) the
         save is tried once more on a new connection: tokens Webex just issued are worth
         keeping even though the lock is gone (another host then sees a newer pair).
         """
-        body = _jsonb(data.to_json())
+        scopes: list[str | None] = getattr(self._holder, "scopes", [])
+        ours = data.to_json()
+        if not scopes or None in scopes:
+            body = _jsonb(ours)
 
-        def write(conn: psycopg.Connection[Any]) -> None:
-            conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, body))
+            def write(conn: psycopg.Connection[Any]) -> list[str]:
+                conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, body))
+                return []
 
+        else:
+            base = self._base_of(data)
+            held = {scope for scope in scopes if scope is not None}
+
+            def write(conn: psycopg.Connection[Any]) -> list[str]:
+                return _merge_into_stored(conn, base, ours, held)
+
+        skipped = self._write(write)
+        self._cache = None
+        if scopes:
+            self._remember_view(data, ours)
+        for name in skipped:
+            self.warn(
+                f"the token store entry {name} was changed by another process meanwhile; "
+                "its version was kept and this process's change to it dropped"
+            )
+
+    def _write(self, write: Callable[[psycopg.Connection[Any]], list[str]]) -> list[str]:
         try:
-            self._run(write)
+            return self._run(write)
         except StoreUnavailableError as exc:
             if getattr(self._holder, "conn", None) is None:
                 raise
             self.warn(f"{exc}; saving the new tokens on a new connection")
             conn = self._connect()
             try:
-                write(conn)
+                return write(conn)
             except _driver().Error as again:
                 raise self._unavailable(again) from None
             finally:
                 conn.close()
-        self._cache = None
+
+    def _base_of(self, data: StoreData) -> dict[str, Any]:
+        """What ``data`` held when this thread's lock yielded it (or it was last saved)."""
+        views: list[tuple[StoreData, dict[str, Any]]] = self._holder.views
+        found = [base for view, base in views if view is data]
+        newest: dict[str, Any] = (found or [views[-1][1]])[-1]  # another object: the newest read
+        return newest
+
+    def _remember_view(self, data: StoreData, content: dict[str, Any]) -> None:
+        views: list[tuple[StoreData, dict[str, Any]]] = self._holder.views
+        views[:] = [(view, base) for view, base in views if view is not data]
+        views.append((data, copy.deepcopy(content)))
 
     def reserve(self) -> None:
         """Before a refresh token is spent: the lock's connection is alive and may write
@@ -248,38 +298,76 @@ class PostgresStore:
         """Nothing is set aside on the server."""
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[StoreData]:
-        """Hold the token lock (every host honours it) and yield freshly read content.
+    def locked(self, scope: str | None = None) -> Iterator[StoreData]:
+        """Hold the lock of ``scope`` (one credential; None: the whole document), which
+        every host honours, and yield freshly read content.
 
-        Re-entrant within a thread: an inner block re-reads and shares the outer lock.
+        Nested blocks in one thread add their lock to the same connection and re-read; a
+        lock the thread already holds (or one the whole-document lock covers) is not taken
+        twice.
         """
         if getattr(self._holder, "conn", None) is not None:
-            self._cache = None
-            yield self.load()
+            with self._also_locked(scope):
+                yield self._fresh_view()
             return
-        pg = _driver()
         conn = self._connect()
         try:
+            self._configure_lock_session(conn)
+            if scope is None:
+                self._acquire(conn, sql.LOCK_TOKENS, sql.TOKENS_LOCK_KEY)
+            else:
+                self._acquire(conn, sql.LOCK_TOKENS_SHARED, sql.TOKENS_LOCK_KEY)
+                self._acquire(conn, sql.LOCK_TOKENS, sql.scope_lock_key(scope))
+            self._holder.conn, self._holder.scopes, self._holder.views = conn, [scope], []
             try:
-                conn.execute(sql.PREPARE_LOCK_SESSION, (f"{int(self.lock_timeout * 1000)}ms",))
-                conn.execute(sql.LOCK_TOKENS, (sql.TOKENS_LOCK_KEY,))
-            except pg.errors.LockNotAvailable:
-                raise ByodsError(
-                    f"Timed out after {self.lock_timeout:.0f}s waiting for the token lock in "
-                    f"{self.location} (another byods process holds it)."
-                ) from None
-            except pg.Error as exc:
-                raise self._unavailable(exc) from None
-            self._holder.conn = conn
-            try:
-                self._cache = None
-                yield self.load()
+                yield self._fresh_view()
             finally:
-                self._holder.conn = None
-                with contextlib.suppress(pg.Error):
-                    conn.execute(sql.UNLOCK_TOKENS, (sql.TOKENS_LOCK_KEY,))
+                self._holder.conn, self._holder.scopes, self._holder.views = None, [], []
         finally:
-            conn.close()
+            conn.close()  # ends the session: the server releases every lock it held
+
+    @contextlib.contextmanager
+    def _also_locked(self, scope: str | None) -> Iterator[None]:
+        scopes: list[str | None] = self._holder.scopes
+        if None in scopes or scope in scopes:
+            yield
+            return
+        conn: psycopg.Connection[Any] = self._holder.conn
+        # None inside a credential lock: the shared document lock becomes exclusive too.
+        key = sql.TOKENS_LOCK_KEY if scope is None else sql.scope_lock_key(scope)
+        self._acquire(conn, sql.LOCK_TOKENS, key)
+        scopes.append(scope)
+        try:
+            yield
+        finally:
+            scopes.remove(scope)
+            with contextlib.suppress(_driver().Error):
+                conn.execute(sql.UNLOCK_TOKENS, (key,))
+
+    def _configure_lock_session(self, conn: psycopg.Connection[Any]) -> None:
+        try:
+            conn.execute(sql.PREPARE_LOCK_SESSION, (f"{int(self.lock_timeout * 1000)}ms",))
+        except _driver().Error as exc:
+            raise self._unavailable(exc) from None
+
+    def _acquire(self, conn: psycopg.Connection[Any], statement: str, key: int) -> None:
+        pg = _driver()
+        try:
+            conn.execute(statement, (key,))
+        except pg.errors.LockNotAvailable:
+            raise ByodsError(
+                f"Timed out after {self.lock_timeout:.0f}s waiting for the token lock in "
+                f"{self.location} (another byods process holds it)."
+            ) from None
+        except pg.Error as exc:
+            raise self._unavailable(exc) from None
+
+    def _fresh_view(self) -> StoreData:
+        """Re-read under the lock; remember what was read, to merge later saves against."""
+        self._cache = None
+        data = self.load()
+        self._holder.views.append((data, copy.deepcopy(data.to_json())))
+        return data
 
     # -- sections ----------------------------------------------------------------------
 
@@ -371,6 +459,24 @@ class PostgresStore:
         with self.locked():
             self._run(replace)
             self._cache = None
+
+
+def _merge_into_stored(
+    conn: psycopg.Connection[Any],
+    base: dict[str, Any],
+    ours: dict[str, Any],
+    scopes: set[str],
+) -> list[str]:
+    """One transaction: lock the document row, apply the caller's changes, write it back
+    (only when something changed). Returns the changes skipped as conflicting."""
+    with conn.transaction():
+        conn.execute(sql.ENSURE_DOCUMENT, (sql.TOKENS_DOCUMENT,))
+        row = conn.execute(sql.LOCK_DOCUMENT, (sql.TOKENS_DOCUMENT,)).fetchone()
+        current = row[0] if row is not None and isinstance(row[0], dict) else {}
+        merged, skipped = merge_changes(current, base, ours, scopes)
+        if merged != current:
+            conn.execute(sql.SAVE_DOCUMENT, (sql.TOKENS_DOCUMENT, _jsonb(merged)))
+    return skipped
 
 
 def _jsonb(value: Any) -> Any:

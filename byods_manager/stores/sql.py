@@ -20,7 +20,13 @@ def advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
+def scope_lock_key(scope: str) -> int:
+    """The advisory key of one credential's lock (a scope of the token document)."""
+    return advisory_key(f"byods-manager:tokens:{scope}")
+
+
 TOKENS_DOCUMENT = "tokens"
+# Held exclusively for the whole document, shared by every per-credential lock.
 TOKENS_LOCK_KEY = advisory_key("byods-manager:tokens")
 MIGRATION_LOCK_KEY = advisory_key("byods-manager:migrate")
 
@@ -69,11 +75,18 @@ PREPARE_LOCK_SESSION = """SELECT set_config('lock_timeout', %s, false),
     set_config('tcp_keepalives_interval', '10', false),
     set_config('tcp_keepalives_count', '3', false)"""
 LOCK_TOKENS = "SELECT pg_advisory_lock(%s)"
+LOCK_TOKENS_SHARED = "SELECT pg_advisory_lock_shared(%s)"
 READ_ONLY = "SELECT current_setting('transaction_read_only')"
 UNLOCK_TOKENS = "SELECT pg_advisory_unlock(%s)"
 # The body only when the revision differs from the one the caller has parsed already.
 LOAD_DOCUMENT = """SELECT revision, CASE WHEN revision = %s THEN NULL ELSE body END
     FROM byods_documents WHERE name = %s"""
+# A writer holding only some credentials' locks merges into the stored document: make sure
+# the row exists (so FOR UPDATE has a row to lock), then lock and read it.
+ENSURE_DOCUMENT = """INSERT INTO byods_documents (name, body)
+    VALUES (%s, '{"version": 1, "serviceApps": {}, "integrations": {}}'::jsonb)
+    ON CONFLICT (name) DO NOTHING"""
+LOCK_DOCUMENT = "SELECT body FROM byods_documents WHERE name = %s FOR UPDATE"
 SAVE_DOCUMENT = """INSERT INTO byods_documents (name, body) VALUES (%s, %s)
     ON CONFLICT (name) DO UPDATE
     SET body = EXCLUDED.body, revision = byods_documents.revision + 1, updated_at = now()"""

@@ -8,12 +8,14 @@ calls it on a 401, and the next ``get_token()`` goes through the chain again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
+from ..stores.base import integration_scope, service_app_scope
 from ..stores.select import open_config_store
 from .config import ProfileConfig, load_config
 from .endpoints import TokenResponse
@@ -66,7 +68,10 @@ class TokenManager:
         self.warn = warn or _quiet
         self._rejected: set[str] = set()
         self._token_http: HttpClient | None = None
-        self._chain = RefreshChain(config, self._http, self.threshold, self.notify)
+        self._scope = service_app_scope(config.service_app.store_key)
+        self._chain = RefreshChain(
+            config, self._http, self.threshold, self.notify, self._integration_locked
+        )
 
     @classmethod
     def from_config(
@@ -101,7 +106,7 @@ class TokenManager:
         token = self._usable(snapshot)
         if token is not None and not edited:
             return token
-        with self.store.locked() as data:
+        with self.store.locked(self._scope) as data:
             self._reconcile_and_save(data)
             token = self._usable(data)
             if token is not None:
@@ -116,7 +121,7 @@ class TokenManager:
         not, explains why in its AuthRequiredError.
         """
         self._rejected.add(token)
-        with self.store.locked() as data:
+        with self.store.locked(self._scope) as data:
             entry = data.service_apps.get(self.config.service_app.store_key)
             if entry is not None and entry.access_token == token:
                 entry.access_token, entry.expires_at = None, None
@@ -129,7 +134,7 @@ class TokenManager:
 
     def refresh(self, force: bool = False) -> RefreshOutcome:
         """Refresh now. Without ``force`` a still-valid stored token is kept (tier 0)."""
-        with self.store.locked() as data:
+        with self.store.locked(self._scope) as data:
             self._reconcile_and_save(data)
             entry = data.service_app(self.config.service_app.store_key)
             token = self._usable(data)
@@ -187,7 +192,7 @@ class TokenManager:
         client_id = self.config.token_manager.oauth_client_id
         if not (client_id and self.config.token_manager.has_integration):
             return None
-        with self.store.locked() as data:
+        with self.store.locked(integration_scope(client_id)) as data:
             self._reconcile_and_save(data)
             integration = data.integrations.get(client_id)
             if integration is None or not integration.refresh_usable():
@@ -197,7 +202,7 @@ class TokenManager:
 
     def save_minted_tokens(self, response: TokenResponse) -> None:
         """Keep a service-app pair obtained elsewhere (e.g. by the setup wizard)."""
-        with self.store.locked() as data:
+        with self.store.locked(self._scope) as data:
             reconcile(data, self.config)
             data.service_app(self.config.service_app.store_key).set_grant(
                 response, "applications-api"
@@ -212,7 +217,7 @@ class TokenManager:
                 f"config {self.config.path}: $.tokenManager.oauthClientId is missing; "
                 "hint: store the integration's client id before saving its tokens"
             )
-        with self.store.locked() as data:
+        with self.store.locked(integration_scope(client_id)) as data:
             reconcile(data, self.config)
             data.integration(client_id).set_integration_grant(
                 response, "oauth", self.config.token_manager.personal_access_token
@@ -236,6 +241,25 @@ class TokenManager:
         if token is None or token in self._rejected:
             return None
         return token
+
+    @contextlib.contextmanager
+    def _integration_locked(self, data: StoreData) -> Iterator[None]:
+        """For tiers 2 and 3 (see :class:`RefreshChain`): hold the integration's lock too,
+        nested in this org's (always in that order), and put its entry as it is now into
+        ``data``. Without an integration there is nothing shared to lock."""
+        manager = self.config.token_manager
+        client_id = manager.oauth_client_id
+        if not (client_id and manager.has_integration):
+            yield
+            return
+        with self.store.locked(integration_scope(client_id)) as fresh:
+            current = fresh.integrations.get(client_id)
+            if current is None:
+                data.integrations.pop(client_id, None)
+            else:
+                data.integrations[client_id] = current
+            self._reconcile_and_save(data)
+            yield
 
     def _reconcile_and_save(self, data: StoreData) -> None:
         if reconcile(data, self.config):
@@ -280,7 +304,7 @@ class TokenManager:
         app_id = self.config.service_app.app_id
         name = f"token-manager token: POST /applications/{app_id}/token"
         try:
-            with self.store.locked() as data:
+            with self.store.locked(self._scope) as data:
                 self._reconcile_and_save(data)
                 self.store.reserve()
                 outcome = self._chain.run(data, lambda: self.store.save(data), start_tier=2)

@@ -34,6 +34,7 @@ import contextlib
 import copy
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -301,6 +302,7 @@ class TokenStore:
         self._reserved: tuple[int, str] | None = None
         self._sleep = sleep
         self.warn = warn or (lambda message: None)
+        self._held = threading.local()  # this thread's lock depth (see :meth:`locked`)
 
     def load(self) -> StoreData:
         """The current content (empty when the file does not exist yet)."""
@@ -424,18 +426,30 @@ class TokenStore:
             self.reserve()  # room for a second save in the same refresh (tier 3)
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[StoreData]:
+    def locked(self, scope: str | None = None) -> Iterator[StoreData]:
         """Hold the cross-process lock and yield freshly re-read content.
 
         Changes are written only by explicit :meth:`save` calls inside the block, so a
-        rotated refresh token can be persisted before anything else happens.
+        rotated refresh token can be persisted before anything else happens. ``scope`` is
+        accepted for the store interface and ignored: one file lock covers every entry.
+        Re-entrant within a thread: an inner block re-reads under the outer lock.
         """
+        if getattr(self._held, "depth", 0):
+            self._held.depth += 1
+            try:
+                self._cache = None
+                yield self.load()
+            finally:
+                self._held.depth -= 1
+            return
         with file_lock(self.path, timeout=self.lock_timeout):
+            self._held.depth = 1
             self._cache = None
             self._remove_stale_temp_files()
             try:
                 yield self.load()
             finally:
+                self._held.depth = 0
                 self.release_reservation()
 
     def _remove_stale_temp_files(self) -> None:

@@ -12,7 +12,9 @@ lost even if the process dies right after.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -152,8 +154,19 @@ def token_manager_bearer(
     return None
 
 
+def _no_extra_lock(data: StoreData) -> AbstractContextManager[object]:
+    return contextlib.nullcontext()
+
+
 class RefreshChain:
-    """Runs tiers 1..3 for one profile against one store snapshot (lock held by the caller)."""
+    """Runs tiers 1..3 for one profile against one store snapshot (lock held by the caller).
+
+    The caller's lock covers the service-app entry. Tiers 2 and 3 also read (and tier 3
+    rotates) the integration's entry, which every org of a fleet shares: before the chain
+    goes past tier 1 it enters ``lock_integration(data)``, which holds the integration's
+    lock for the rest of the run and puts the entry as it is now into ``data`` (another
+    org may have rotated it since the caller read ``data``).
+    """
 
     def __init__(
         self,
@@ -161,11 +174,13 @@ class RefreshChain:
         http: Callable[[], HttpClient],
         threshold: float,
         notify: Callable[[str], None],
+        lock_integration: Callable[[StoreData], AbstractContextManager[object]] = _no_extra_lock,
     ) -> None:
         self.config = config
         self._http = http
         self.threshold = threshold
         self.notify = notify
+        self._lock_integration = lock_integration
 
     def run(
         self,
@@ -190,7 +205,16 @@ class RefreshChain:
             outcome = self._tier1(entry, save, failures)
             if outcome is not None:
                 return outcome
+        with self._lock_integration(data):
+            return self._tiers_2_and_3(data, entry, save, failures)
 
+    def _tiers_2_and_3(
+        self,
+        data: StoreData,
+        entry: TokenEntry,
+        save: Callable[[], None],
+        failures: list[_Failure],
+    ) -> RefreshOutcome:
         bearer = token_manager_bearer(
             self.config, data, self.threshold, base_url=self._http().base_url
         )
