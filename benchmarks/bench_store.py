@@ -7,6 +7,10 @@ latency to a real database server comes on top) and the project's Webex sandbox:
   on PostgreSQL;
 * refreshes per expiry: 2 "hosts" (separate HOME and config dirs) x 10 processes start
   together with an expired token in one PostgreSQL store; the sandbox counts refreshes;
+* two orgs refreshing at once: one process, one thread per org, both with an expired
+  token; a token endpoint that takes :data:`REFRESH_SECONDS` per refresh counts how many
+  refreshes it had in flight at once (the file store's one lock serialises them; PostgreSQL
+  locks each credential on its own);
 * lease takeover time: a replica holding a lease (TTL 2 s, renewed every 0.5 s) is
   SIGKILLed; another polls every 50 ms; time from the kill to the takeover;
 * keepalive replica takeover: two `byods keepalive --lease 3s` replicas on one PostgreSQL
@@ -26,6 +30,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from byods_manager.sandbox import Sandbox  # noqa: E402
 from byods_manager.stores.select import open_store  # noqa: E402
+from byods_manager.tokens.config import load_config  # noqa: E402
 from byods_manager.tokens.manager import TokenManager  # noqa: E402
 
 READS = 500
@@ -41,6 +48,7 @@ HOSTS, PROCESSES = 2, 10
 LEASE_TTL = 2.0
 REPLICA_LEASE = 3.0
 SERVICE_APP_REFRESH = "POST /access_token [refresh_token:service_app]"
+REFRESH_SECONDS = 0.3
 
 WORKER = """
 import sys, time
@@ -165,6 +173,98 @@ def refreshes_per_expiry(sandbox: Sandbox, work: Path, admin_url: str) -> None:
         )
 
 
+class SlowTokenEndpoint(ThreadingHTTPServer):
+    """``POST /access_token`` answering every refresh after :data:`REFRESH_SECONDS`, and
+    counting the most refreshes it had in flight at once."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _SlowHandler)
+        self.guard = threading.Lock()
+        self.in_flight = self.most_in_flight = self.served = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _SlowHandler(BaseHTTPRequestHandler):
+    server: SlowTokenEndpoint
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        endpoint = self.server
+        with endpoint.guard:
+            endpoint.in_flight += 1
+            endpoint.most_in_flight = max(endpoint.most_in_flight, endpoint.in_flight)
+            endpoint.served += 1
+            serial = endpoint.served
+        time.sleep(REFRESH_SECONDS)
+        with endpoint.guard:
+            endpoint.in_flight -= 1
+        body = json.dumps(
+            {
+                "access_token": f"bench-access-{serial}",
+                "expires_in": 3600,
+                "refresh_token": f"bench-refresh-{serial}",
+                "refresh_token_expires_in": 86400,
+                "token_type": "Bearer",
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def two_orgs_at_once(work: Path, admin_url: str) -> None:
+    print(
+        f"2 orgs refreshing at once (one thread each, {REFRESH_SECONDS:g} s per refresh at "
+        "the token endpoint):"
+    )
+    orgs = ("org-a", "org-b")
+    for label, location in (
+        ("file", str(work / "two-orgs.json")),
+        ("postgres", new_database(admin_url)),
+    ):
+        endpoint = SlowTokenEndpoint()
+        threading.Thread(target=endpoint.serve_forever, daemon=True).start()
+        store = open_store(location)
+        managers = []
+        with store.locked() as data:
+            for org in orgs:
+                entry = data.service_app(f"bench-app@{org}")
+                entry.set_pair(f"old-{org}", time.time() - 60, f"seed-{org}", None, "bench")
+            store.save(data)
+        for org in orgs:
+            config = work / f"{label}-{org}.json"
+            service = {"appId": "bench-app", "clientId": "c", "clientSecret": "s"}
+            config.write_text(json.dumps({"serviceApp": {**service, "targetOrgId": org}}))
+            config.chmod(0o600)
+            managers.append(
+                TokenManager(load_config(config), base_url=endpoint.base_url, store=store)
+            )
+        start = time.perf_counter()
+        with ThreadPoolExecutor(len(managers)) as pool:
+            list(pool.map(lambda manager: manager.get_token(), managers))
+        wall = time.perf_counter() - start
+        overlapped = "yes" if endpoint.most_in_flight > 1 else "no"
+        print(
+            f"  {label:9} overlapped: {overlapped} (at most {endpoint.most_in_flight} in "
+            f"flight), both tokens in {wall:.2f} s"
+        )
+        for manager in managers:
+            manager.close()
+        store.close()
+        endpoint.shutdown()
+        endpoint.server_close()
+
+
 def takeover_time(work: Path, admin_url: str) -> None:
     print(f"Lease takeover after SIGKILL of the owner (TTL {LEASE_TTL:g} s, polled every 50 ms):")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -280,6 +380,7 @@ def main() -> None:
             with Sandbox() as sandbox:
                 read_latency(sandbox, work, new_database(admin_url))
                 refreshes_per_expiry(sandbox, work, admin_url)
+                two_orgs_at_once(work, admin_url)
                 replica_takeover(sandbox, work, admin_url)
             takeover_time(work, admin_url)
         finally:
