@@ -1,4 +1,5 @@
-"""The refresh chain, cheapest first, run while the caller holds the store lock.
+"""The refresh chain, cheapest first, run while the caller holds the store lock of the
+service app (tiers 2 and 3 add the shared integration's lock, see :class:`RefreshChain`).
 
 0. the stored access token, unless within the refresh threshold of its expiry;
 1. the stored service-app refresh token (``POST /access_token``);
