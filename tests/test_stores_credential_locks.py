@@ -124,6 +124,7 @@ def _waiting_advisory_locks(url: str) -> int:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         ).fetchone()
     return int(row[0]) if row is not None else 0
 
@@ -162,11 +163,9 @@ def test_two_hosts_refreshing_the_same_org_make_one_request(
 ) -> None:
     _access, refresh = tokens_fake.new_service_pair()
     _seed(pg_url, {f"{APP_ID}@{ORG_ID}": _entry("old", refresh)})
-    config = tokens_config(profile_dict(pat=None))
+    config = load_config(tokens_config(profile_dict(pat=None)))
     hosts = [PostgresStore(pg_url) for _ in range(4)]
-    managers = [TokenManager.from_config(config, base_url=tokens_fake.base_url) for _ in hosts]
-    for manager, store in zip(managers, hosts, strict=True):
-        manager.store = store
+    managers = [TokenManager(config, base_url=tokens_fake.base_url, store=s) for s in hosts]
     tokens_fake.delay = 0.2  # a refresh that takes a moment, so the others queue behind it
     tokens = _in_parallel(*(manager.get_token for manager in managers))
     assert tokens_fake.calls == {"sa_refresh": 1}

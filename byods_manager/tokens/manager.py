@@ -3,8 +3,9 @@
 ``get_token()`` costs one small file read while the stored token is valid; otherwise it
 takes the store lock of its service app (``locked(service_app_scope(...))``: per credential
 on PostgreSQL, the one file lock on the file store), re-reads (another process may have
-refreshed meanwhile) and runs the refresh chain in :mod:`.tiers`. ``invalidate()`` is the reactive path: the HTTP layer
-calls it on a 401, and the next ``get_token()`` goes through the chain again.
+refreshed meanwhile) and runs the refresh chain in :mod:`.tiers`. ``invalidate()`` is the
+reactive path: the HTTP layer calls it on a 401, and the next ``get_token()`` goes through
+the chain again.
 """
 
 from __future__ import annotations
