@@ -404,4 +404,4 @@ def _migrate(conn: psycopg.Connection[Any]) -> int:
 
 
 def _copy(data: StoreData) -> StoreData:
-    return copy.deepcopy(data)
+    return data.copy()
