@@ -109,7 +109,8 @@ class TokenEntry:
 
     def copy(self) -> TokenEntry:
         """An independent copy: the fingerprint lists are not shared (the rest is immutable)."""
-        twin = copy.copy(self)
+        twin = TokenEntry.__new__(TokenEntry)
+        twin.__dict__.update(self.__dict__)  # every field (copy.copy is 3x slower)
         twin.known = list(self.known)
         twin.config_known = list(self.config_known)
         return twin
