@@ -344,3 +344,18 @@ def test_one_org_whose_token_is_refused_still_exits_3_with_the_whole_reason(
     )
     assert "byods auth setup" in result.stderr  # with its hint
     assert fleet.count("put") == 0
+
+
+def test_org_column_shortens_only_long_unnamed_ids() -> None:
+    from byods_manager.cli.fleet_cmds import org_column
+    from byods_manager.sandbox.state import spark_id
+
+    webex_id = spark_id("ORGANIZATION", "f59d1d98-cea6-4c69-87c9-54c05d82abfb")
+    assert org_column(webex_id, webex_id) == "f59d1d98…"
+    assert org_column(webex_id, webex_id, wide=True) == webex_id
+    assert org_column(webex_id, "acme") == "acme"
+    assert org_column(HOME_ORG, HOME_ORG) == HOME_ORG  # short ids are shown whole
+    other = "x" * 40  # long, but not a Webex org id
+    assert org_column(other, other) == "xxxxxxxx…"
+    app_id = spark_id("APPLICATION", "f59d1d98-cea6-4c69-87c9-54c05d82abfb")
+    assert org_column(app_id, app_id) == app_id[:8] + "…"
