@@ -30,6 +30,7 @@ from .errors import (
     NotFoundError,
     TransportError,
 )
+from .http_environment import EnvironmentSettings
 from .secrets import remember_secret, scrub_text
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,9 @@ class HttpClient:
         # Observer of every HTTP response: (method, path as requested, status); for metrics.
         self.on_response = on_response
         self.session = requests.Session()
+        # Proxies, CA bundle and netrc come from the environment once, not per request.
+        self.session.trust_env = False
+        self.environment = EnvironmentSettings()
         self.session.headers["User-Agent"] = f"byods-manager/{__version__}"
         self.session.headers["Accept"] = "application/json"
 
@@ -186,6 +190,7 @@ class HttpClient:
         """
         method = method.upper()
         url = self.url_for(path)
+        environment = self.environment.for_url(url)
         idempotent = method in RETRIED_METHODS
         retry_statuses = RETRYABLE_READ_STATUSES if idempotent else RETRYABLE_STATUSES
         use_provider = authenticated and bearer is None
@@ -222,6 +227,9 @@ class HttpClient:
                     headers=headers,
                     timeout=timeout,
                     allow_redirects=False,
+                    proxies=environment.proxies,
+                    verify=self.environment.verify,
+                    auth=environment.auth,
                 )
             except requests.exceptions.RequestException as exc:
                 never_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or _refused(exc)

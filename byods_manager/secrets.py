@@ -23,7 +23,9 @@ _JWS_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 _lock = threading.Lock()
 _known: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+# The registry longest first (rebuilt lazily after additions), so that a secret that
+# contains another is replaced whole.
+_ordered: tuple[str, ...] | None = None
 
 
 def redact(secret: str | None) -> str:
@@ -37,7 +39,7 @@ def redact(secret: str | None) -> str:
 
 def remember_secret(*values: object) -> None:
     """Add values to the registry (None, non-strings and short values are ignored)."""
-    global _pattern
+    global _ordered
     fresh = {
         value.strip()
         for value in values
@@ -47,20 +49,26 @@ def remember_secret(*values: object) -> None:
         fresh -= _known
         if fresh:
             _known.update(fresh)
-            _pattern = None
+            _ordered = None
 
 
 def scrub_text(text: str) -> str:
-    """``text`` with every registered secret and every JWS-looking string redacted."""
-    global _pattern
+    """``text`` with every registered secret and every JWS-looking string redacted.
+
+    Only the secrets that occur in ``text`` go into the pattern: one pattern of the whole
+    registry (every jwsToken a bulk run has seen) took seconds to compile, and every
+    request waited for it on the registry's lock.
+    """
+    global _ordered
     if not text:
         return text
     with _lock:
-        if _pattern is None and _known:
-            ordered = sorted(_known, key=len, reverse=True)
-            _pattern = re.compile("|".join(re.escape(value) for value in ordered))
-        pattern = _pattern
-    if pattern is not None:
+        if _ordered is None:
+            _ordered = tuple(sorted(_known, key=len, reverse=True))
+        ordered = _ordered
+    present = [value for value in ordered if value in text]
+    if present:
+        pattern = re.compile("|".join(re.escape(value) for value in present))
         text = pattern.sub(lambda match: redact(match.group(0)), text)
     return _JWS_LIKE.sub(lambda match: redact(match.group(0)), text)
 
@@ -81,7 +89,7 @@ class RedactingFilter:
 
 def forget_all_secrets() -> None:
     """Empty the registry (for tests that check what a fresh process knows)."""
-    global _pattern
+    global _ordered
     with _lock:
         _known.clear()
-        _pattern = None
+        _ordered = None

@@ -39,6 +39,7 @@ class FleetWebex:
         self.data_sources: dict[str, dict[str, dict[str, Any]]] = {}
         self.calls: Counter[tuple[str, str]] = Counter()  # (kind, org)
         self.item_delay = 0.0
+        self.list_delay = 0.0  # before a list is answered (a 429 is answered at once)
         self.expire_access_after_list = False
         self.revoke_after_list: set[str] = set()  # orgs deauthorized once they were listed
         self.rate_limit: int | None = None  # requests per 1 s window, then 429
@@ -146,6 +147,12 @@ class FleetWebex:
         return self._json(429, {"message": "Too many requests"}, {"Retry-After": "1"})
 
     def _list(self, request: Request) -> Response:
+        response = self._list_now(request)
+        if self.list_delay and response.status_code != 429:
+            time.sleep(self.list_delay)
+        return response
+
+    def _list_now(self, request: Request) -> Response:
         with self.lock:
             org = self._org_of(request)
             limited = self._limited() if org is not None else None

@@ -170,10 +170,15 @@ def test_list_all_orgs_has_an_org_field_and_goes_on_past_a_revoked_org(
 
     assert result.exit_code == 1
     listed = payload(result)
-    assert sorted((ds["org"], ds["id"]) for ds in listed) == sorted(
+    assert sorted((ds["org"], ds["id"]) for ds in listed if "error" not in ds) == sorted(
         [(HOME_ORG, i) for i in fleet.data_sources[HOME_ORG]]
         + [("globex", i) for i in fleet.data_sources[GLOBEX]]
     )
+    # the org that failed is in the JSON too, where its data sources would be
+    failures = [item for item in listed if "error" in item]
+    assert [(f["org"], f["orgId"]) for f in failures] == [("acme", ACME)]
+    assert "byods auth setup" in failures[0]["error"] and "id" not in failures[0]
+    assert [item["org"] for item in listed][2] == "acme"  # after the home org's two
     assert "org acme" in result.stderr
     table = run_cli(["list", "--all-orgs"])
     assert table.exit_code == 1 and "globex" in table.stdout
@@ -196,6 +201,9 @@ def test_extend_all_orgs_extends_every_org_and_reports_a_revoked_one(
         + [("acme", i) for i in fleet.data_sources[ACME]]
     )
     assert [f["org"] for f in report["orgFailures"]] == ["globex"]
+    # the same {org, orgId, error} as list/token/apply --all-orgs --json give a failed org
+    assert set(report["orgFailures"][0]) == {"org", "orgId", "error"}
+    assert report["orgFailures"][0]["orgId"] == GLOBEX and report["orgFailures"][0]["error"]
     assert fleet.count("put", HOME_ORG) == 4 and fleet.count("put", ACME) == 4
     assert fleet.count("put", GLOBEX) == 0
     audited = [json.loads(line) for line in default_audit_file.read_text().splitlines()]
@@ -299,6 +307,29 @@ def test_a_429_pauses_every_worker_and_the_run_slows_to_the_accepted_rate(
     assert fleet.rate_limited <= 12, (fleet.rate_limited, time.monotonic() - started)
 
 
+def test_list_all_orgs_shares_one_pacing_a_429_pauses_every_worker(
+    run_cli: Callable[..., Result], fleet: FleetWebex
+) -> None:
+    fleet.authorize(HOME_ORG, 1)
+    ok(run_cli(["token", "refresh"]))
+    orgs = [f"org-{n:02d}" for n in range(12)]
+    for org in orgs:
+        fleet.authorize(org, 1)
+        ok(run_cli(["orgs", "add", org]))
+    fleet.rate_limit = 5  # list requests per second, fewer than the 8 workers send at once
+    fleet.list_delay = 0.2  # lists take a while; refusals come back at once
+
+    result = ok(run_cli(["list", "--all-orgs", "--concurrency", "8", "--json"]))
+
+    assert sorted(ds["orgId"] for ds in payload(result)) == sorted([HOME_ORG, *orgs])
+    assert all(fleet.count("list", org) == 1 for org in [HOME_ORG, *orgs])
+    # The first 8 requests go out together and 3 are refused at once. Independent workers
+    # would go on: the 5 answered ones send their next org within the same second and are
+    # refused too (8 at least). One pacing pauses every worker on the first 429, and the
+    # rest go out at the accepted rate (a refusal more only if a thread is late).
+    assert fleet.rate_limited <= 5, fleet.rate_limited
+
+
 def test_one_org_whose_token_is_refused_still_exits_3_with_the_whole_reason(
     run_cli: Callable[..., Result], fleet: FleetWebex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -313,3 +344,18 @@ def test_one_org_whose_token_is_refused_still_exits_3_with_the_whole_reason(
     )
     assert "byods auth setup" in result.stderr  # with its hint
     assert fleet.count("put") == 0
+
+
+def test_org_column_shortens_only_long_unnamed_ids() -> None:
+    from byods_manager.cli.fleet_cmds import org_column
+    from byods_manager.sandbox.state import spark_id
+
+    webex_id = spark_id("ORGANIZATION", "f59d1d98-cea6-4c69-87c9-54c05d82abfb")
+    assert org_column(webex_id, webex_id) == "f59d1d98…"
+    assert org_column(webex_id, webex_id, wide=True) == webex_id
+    assert org_column(webex_id, "acme") == "acme"
+    assert org_column(HOME_ORG, HOME_ORG) == HOME_ORG  # short ids are shown whole
+    other = "x" * 40  # long, but not a Webex org id
+    assert org_column(other, other) == "xxxxxxxx…"
+    app_id = spark_id("APPLICATION", "f59d1d98-cea6-4c69-87c9-54c05d82abfb")
+    assert org_column(app_id, app_id) == app_id[:8] + "…"

@@ -170,6 +170,29 @@ def test_list_all_orgs_shows_each_org_only_its_own_data_sources(fleet_box: Sandb
     assert len(beta_rows) == PER_ORG
 
 
+def test_an_unnamed_org_is_shown_by_a_short_id_unless_wide_and_whole_in_json(
+    fleet_box: Sandbox,
+) -> None:
+    home = fleet_box.org_ids[0]  # the config's org: no name, an 87-character id
+    uuid_start = base64.urlsafe_b64decode(home + "==").decode().rsplit("/", 1)[1][:8]
+    short = f"{uuid_start}…"
+
+    table = ok(byods("list", "--all-orgs")).stdout
+    wide = ok(byods("list", "--all-orgs", "--wide")).stdout
+    lines = ok(byods("extend", "--all", "--all-orgs", "--dry-run")).stdout
+    status = ok(byods("token", "status", "--all-orgs")).stdout
+    items = json.loads(ok(byods("list", "--all-orgs", "--json")).stdout)
+
+    home_rows = [line for line in table.splitlines() if line.startswith(short + " ")]
+    assert len(home_rows) == PER_ORG and home not in table
+    assert len([line for line in wide.splitlines() if line.startswith(home + " ")]) == PER_ORG
+    assert sum(f"would extend  {short}  " in line for line in lines.splitlines()) == PER_ORG
+    assert home not in lines
+    status_row = next(line for line in status.splitlines() if line.startswith(short))
+    assert home in status_row  # its ORG ID column is whole
+    assert {item["org"] for item in items if item["orgId"] == home} == {home}
+
+
 # -- extend ----------------------------------------------------------------------------
 
 

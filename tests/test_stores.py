@@ -96,6 +96,26 @@ def test_sections_are_read_and_changed_under_their_lock(state_store: StateStore)
     assert state_store.load().service_apps["a@o"].refresh_token == "ref"
 
 
+def test_a_loaded_copy_shares_nothing_with_the_next_load(state_store: StateStore) -> None:
+    with state_store.locked() as data:
+        entry = data.service_app("a@o")
+        entry.set_pair("acc-12345678", 2e9, "ref-12345678", None, "test")
+        entry.remember_config("cfg-12345678")
+        data.extra["custom"] = {"list": [{"n": 1}], "flag": True}
+        state_store.save(data)
+    before = json.dumps(state_store.load().to_json())
+    loaded = state_store.load()  # both backends cache: this one comes from the cache
+    mutated = loaded.service_apps["a@o"]
+    mutated.known.append("fp-added")
+    mutated.config_known.clear()
+    mutated.access_token = "changed"
+    loaded.integration("new-client")
+    loaded.extra["custom"]["list"][0]["n"] = 2
+    loaded.extra["custom"]["list"].append("more")
+    loaded.extra["custom"]["flag"] = False
+    assert json.dumps(state_store.load().to_json()) == before
+
+
 # -- leases ------------------------------------------------------------------------------
 
 

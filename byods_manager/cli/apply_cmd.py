@@ -15,6 +15,8 @@ from .fleet_cmds import (
     bulk_deadline,
     concurrency_option,
     dry_run_option,
+    org_column,
+    org_failure_json,
     selected_orgs,
 )
 from .render import json_option, print_json
@@ -69,14 +71,14 @@ def apply_command(
     payload: list[dict[str, Any]] = []
     try:
         for org_id, label in selected_orgs(app, all_orgs):
-            prefix = f"[{label}] " if all_orgs else ""
+            prefix = f"[{org_column(org_id, label)}] " if all_orgs else ""
             try:
                 plan = make_plan(functools.partial(clients.get, org_id), desired, concurrency)
             except ByodsError as exc:
                 failed = True
                 error = str(exc).splitlines()[0]
                 click.echo(f"Error: {prefix}{error}", err=True)
-                payload.append({"org": label, "orgId": org_id, "error": error})
+                payload.append(org_failure_json(label, org_id, error))
                 continue
             plans.append((org_id, label, plan))
             if not as_json:
@@ -102,7 +104,7 @@ def apply_command(
                         on_step=lambda _step: progress.advance(),
                     )
         for org_id, label, plan in plans:
-            prefix = f"[{label}] " if all_orgs else ""
+            prefix = f"[{org_column(org_id, label)}] " if all_orgs else ""
             for step in plan.failed:
                 failed = True
                 if not as_json:

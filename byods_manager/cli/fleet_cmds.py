@@ -71,6 +71,29 @@ def every_active_org(app: AppContext) -> list[OrgRecord]:
     return app.fleet().active_orgs()
 
 
+# Unnamed orgs are shown by id; longer ids than this are shortened in tables and lines.
+LONGEST_ORG_SHOWN = 24
+SHORT_ORG_LENGTH = 8
+
+
+def org_column(org_id: str, label: str, wide: bool = False) -> str:
+    """How tables and lines show an org: its name, else its id. A Webex org id (87
+    characters of base64) is shortened to the start of the UUID inside it, which Control Hub
+    shows as the org's id, plus "…"; ``--wide`` (and JSON) show it whole."""
+    if wide or label != org_id or len(org_id) <= LONGEST_ORG_SHOWN:
+        return label
+    from ..webex_ids import ORGANIZATION, raw_id
+
+    return (raw_id(org_id, ORGANIZATION) or org_id)[:SHORT_ORG_LENGTH] + "…"
+
+
+def org_failure_json(org: str, org_id: str, error: str) -> dict[str, str]:
+    """An org that failed, in every ``--all-orgs --json`` output: where its results would be
+    (``list``, ``token status``, ``token refresh``, ``apply``) or in ``orgFailures``
+    (``extend``)."""
+    return {"org": org, "orgId": org_id, "error": error}
+
+
 def bulk_deadline(app: AppContext) -> None:
     """The deadline rule for bulk runs (``extend --all``, ``--all-orgs``, ``apply``).
 
@@ -159,7 +182,7 @@ def extend_all(
 
     def show(entry: OrgItem) -> None:
         item = entry.item
-        org = f"{entry.org}  " if all_orgs else ""
+        org = f"{org_column(entry.org_id, entry.org)}  " if all_orgs else ""
         if item.outcome == EXTENDED:
             line = f"extended  {org}{item.data_source_id}  ({expires_phrase(item)})"
         elif item.outcome == WOULD_EXTEND:
@@ -172,7 +195,7 @@ def extend_all(
         progress.advance()
 
     def org_failed(failure: OrgFailure) -> None:
-        where = f"org {failure.org}: " if failure.org else ""
+        where = f"org {org_column(failure.org_id, failure.org)}: " if failure.org else ""
         click.echo(f"Error: {where}{failure.error}", err=True)
 
     with progress.running():
@@ -200,15 +223,19 @@ def extend_all(
         click.get_current_context().exit(max(codes) if codes and not all_orgs else 1)
 
 
-def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
-    """`byods list --all-orgs`: every active org's data sources with an org column."""
+def list_all_orgs(app: AppContext, as_json: bool, concurrency: int, wide: bool = False) -> None:
+    """`byods list --all-orgs`: every active org's data sources with an org column.
+
+    JSON: the data sources (each with ``org`` and ``orgId``), and for an org that could
+    not be listed, in its place, ``{"org", "orgId", "error"}`` (exit 1)."""
     from ..errors import ByodsError
+    from ..fleet.pacing import SharedPacer
     from ..fleet.runner import WorkerClients, run_concurrently
     from .render import data_source_json, expires_in, table
 
     bulk_deadline(app)
     orgs = selected_orgs(app, True)
-    clients = WorkerClients(app.client_factory())
+    clients = WorkerClients(app.client_factory(SharedPacer()))
 
     def list_org(org: tuple[str, str]) -> tuple[list[Any], str | None]:
         try:
@@ -224,15 +251,17 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int) -> None:
     rows: list[list[str]] = []
     payload: list[dict[str, Any]] = []
     for (org_id, label), (data_sources, error) in zip(orgs, listings, strict=True):
+        shown = org_column(org_id, label, wide)
         if error is not None:
             failed = True
-            click.echo(f"Error: org {label}: {error}", err=True)
+            click.echo(f"Error: org {shown}: {error}", err=True)
+            payload.append(org_failure_json(label, org_id, error))
             continue
         for ds in data_sources:
             # the fleet's org id wins over the item's own (the sandbox gives a uuid there)
             payload.append({**data_source_json(ds), "org": label, "orgId": org_id})
             rows.append(
-                [label, ds.id, ds.value_or_claim("url") or "-", ds.status or "-", expires_in(ds)]
+                [shown, ds.id, ds.value_or_claim("url") or "-", ds.status or "-", expires_in(ds)]
             )
     if as_json:
         print_json(payload)
@@ -248,7 +277,9 @@ def _environment_fields(app: AppContext) -> dict[str, str]:
 
 def token_status_all(app: AppContext, as_json: bool) -> None:
     """`byods token status --all-orgs`: the environment, then one line per org (JSON: one
-    item per org with ``org``, ``orgId``, ``environment`` and ``baseUrl``)."""
+    item per org with ``org``, ``orgId``, ``environment`` and ``baseUrl``; an org whose
+    status could not be read has ``error`` instead, and the exit code is 1)."""
+    from ..errors import ByodsError
     from ..tokens.status import relative
     from .render import table
 
@@ -256,14 +287,24 @@ def token_status_all(app: AppContext, as_json: bool) -> None:
     where = _environment_fields(app)
     rows: list[list[str]] = []
     payload: list[dict[str, Any]] = []
+    failed = False
     for org in every_active_org(app):
-        status = fleet.token_manager(org.org_id).status()
+        shown = org_column(org.org_id, org.label)
+        try:
+            status = fleet.token_manager(org.org_id).status()
+        except ByodsError as exc:
+            failed = True
+            error = one_line(str(exc))
+            click.echo(f"Error: org {shown}: {error}", err=True)
+            payload.append({**org_failure_json(org.label, org.org_id, error), **where})
+            rows.append([shown, org.org_id, "error", "error"])
+            continue
         payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict(), **where})
         access = status.tiers[0] if status.tiers else None
         refresh = status.tiers[1] if len(status.tiers) > 1 else None
         rows.append(
             [
-                org.label,
+                shown,
                 org.org_id,
                 relative(access.expires_at) if access and access.present else "missing",
                 relative(refresh.expires_at) if refresh and refresh.present else "missing",
@@ -274,6 +315,8 @@ def token_status_all(app: AppContext, as_json: bool) -> None:
     else:
         click.echo(f"Environment: {app.describe_environment()}")
         click.echo(table(rows, ["ORG", "ORG ID", "ACCESS TOKEN EXPIRES", "REFRESH TOKEN EXPIRES"]))
+    if failed:
+        _fail()
 
 
 def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
@@ -292,7 +335,7 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
         try:
             outcome = fleet.token_manager(org.org_id).refresh(force=force)
         except ByodsError as exc:
-            return {**entry, "error": one_line(str(exc)), **where}
+            return {**org_failure_json(org.label, org.org_id, one_line(str(exc))), **where}
         return {**entry, **outcome.to_dict(), **where, "_outcome": outcome}
 
     results = run_concurrently(every_active_org(app), refresh, DEFAULT_CONCURRENCY)
@@ -304,10 +347,13 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
         if "error" in entry:
             failed = True
             if not as_json:
-                click.echo(f"FAILED    {entry['org']}  {entry['error']}")
+                click.echo(
+                    f"FAILED    {org_column(entry['orgId'], entry['org'])}  {entry['error']}"
+                )
         elif outcome is not None and not as_json:
             verb = f"tier {outcome.tier}" if outcome.refreshed else "kept"
-            click.echo(f"{verb:<9} {entry['org']}  (expires {relative(outcome.expires_at)})")
+            shown = org_column(entry["orgId"], entry["org"])
+            click.echo(f"{verb:<9} {shown}  (expires {relative(outcome.expires_at)})")
     if as_json:
         print_json(results)
     if failed:

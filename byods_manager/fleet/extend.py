@@ -12,9 +12,10 @@ org does not slow the others down. ``dry_run`` sends no PUT: it reads the data s
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -203,25 +204,33 @@ def extend_orgs(
         return jobs
 
     workers = max(1, min(concurrency, MAX_CONCURRENCY))
+    # Finished futures arrive here one by one: concurrent.futures.wait() over every pending
+    # future costs O(pending) per call, which with thousands queued was a good part of the
+    # client's CPU (and held the GIL the workers need).
+    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="byods") as pool:
             # a listing's future maps to its org; an extension's to None
-            pending: dict[Future[Any], tuple[str, str] | None] = {
-                pool.submit(list_org, org): org for org in orgs
-            }
+            pending: dict[Future[Any], tuple[str, str] | None] = {}
+
+            def submit(task: Future[Any], org: tuple[str, str] | None) -> None:
+                pending[task] = org
+                task.add_done_callback(finished.put)
+
+            for listed_org in orgs:
+                submit(pool.submit(list_org, listed_org), listed_org)
             if not orgs and on_listed is not None:
                 on_listed(0)
             try:
                 while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        org = pending.pop(future)
-                        if org is None:
-                            report(future.result())
-                            continue
-                        data_sources, failure = future.result()
-                        for job in listing_done(org, data_sources, failure):
-                            pending[pool.submit(extend_one, job)] = None
+                    future = finished.get()
+                    org = pending.pop(future)
+                    if org is None:
+                        report(future.result())
+                        continue
+                    data_sources, failure = future.result()
+                    for job in listing_done(org, data_sources, failure):
+                        submit(pool.submit(extend_one, job), None)
             except BaseException:  # Ctrl-C, a closed pipe: send nothing that is not in flight
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise

@@ -511,4 +511,4 @@ def _migrate(conn: psycopg.Connection[Any]) -> int:
 
 
 def _copy(data: StoreData) -> StoreData:
-    return copy.deepcopy(data)
+    return data.copy()

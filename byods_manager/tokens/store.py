@@ -108,6 +108,14 @@ class TokenEntry:
         """Record fingerprints of config values this entry has taken in (all are kept)."""
         _add_fingerprints(self.config_known, values)
 
+    def copy(self) -> TokenEntry:
+        """An independent copy: the fingerprint lists are not shared (the rest is immutable)."""
+        twin = TokenEntry.__new__(TokenEntry)
+        twin.__dict__.update(self.__dict__)  # every field (copy.copy is 3x slower)
+        twin.known = list(self.known)
+        twin.config_known = list(self.config_known)
+        return twin
+
     def knows(self, value: str | None) -> bool:
         digest = fingerprint(value)
         return digest is None or digest in self.known or digest in self.config_known
@@ -247,6 +255,16 @@ class StoreData:
 
     def integration(self, client_id: str) -> TokenEntry:
         return self.integrations.setdefault(client_id, TokenEntry())
+
+    def copy(self) -> StoreData:
+        """An independent copy, so callers may mutate what they loaded (nested ``extra``
+        values too). Written out rather than ``copy.deepcopy``, which cost most of a
+        cached :meth:`TokenStore.load` (done before every authenticated request)."""
+        return StoreData(
+            service_apps={key: entry.copy() for key, entry in self.service_apps.items()},
+            integrations={key: entry.copy() for key, entry in self.integrations.items()},
+            extra=_copy_json(self.extra),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -467,6 +485,21 @@ def _write_fully(fd: int, content: bytes) -> None:
         view = view[written:]
 
 
+_IMMUTABLE_JSON = (str, int, float, bool, type(None))
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars); anything else that a caller
+    put there goes through ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy_json(item) for item in value]
+    if isinstance(value, _IMMUTABLE_JSON):
+        return value
+    return copy.deepcopy(value)
+
+
 def _copy(data: StoreData) -> StoreData:
-    """A private copy, so callers may mutate what they loaded (nested ``extra`` values too)."""
-    return copy.deepcopy(data)
+    return data.copy()
