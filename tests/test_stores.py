@@ -116,6 +116,29 @@ def test_a_loaded_copy_shares_nothing_with_the_next_load(state_store: StateStore
     assert json.dumps(state_store.load().to_json()) == before
 
 
+def test_loading_one_orgs_credentials_copies_only_those(state_store: StateStore) -> None:
+    with state_store.locked() as data:
+        for org in ("o1", "o2", "o3"):
+            data.service_app(f"a@{org}").set_pair(f"acc-{org}-1234", 2e9, None, None, "test")
+        data.integration("client").set_pair("int-acc-1234", 2e9, "int-ref-1234", None, "test")
+        data.integration("other").set_pair("other-acc-1234", 2e9, None, None, "test")
+        data.extra["custom"] = {"n": 1}
+        state_store.save(data)
+    before = json.dumps(state_store.load().to_json())
+
+    part = state_store.load_credentials("a@o2", "client")
+
+    assert set(part.service_apps) == {"a@o2"}
+    assert set(part.integrations) == {"client"}
+    assert part.extra == {}
+    assert part.service_apps["a@o2"].access_token == "acc-o2-1234"
+    part.service_apps["a@o2"].known.append("fp-added")
+    part.service_apps["a@o2"].access_token = "changed"
+    part.integrations["client"].refresh_token = "changed"
+    assert json.dumps(state_store.load().to_json()) == before
+    assert state_store.load_credentials("a@missing", None).service_apps == {}
+
+
 # -- leases ------------------------------------------------------------------------------
 
 

@@ -46,6 +46,9 @@ class StateStore(Protocol):
 
     def load(self) -> StoreData: ...
 
+    def load_credentials(self, service_app_key: str, integration_key: str | None) -> StoreData:
+        """:meth:`load` restricted to one service-app entry and one integration entry."""
+
     def save(self, data: StoreData) -> None: ...
 
     def locked(self, scope: str | None = None) -> AbstractContextManager[StoreData]: ...

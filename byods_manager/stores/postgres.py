@@ -200,7 +200,10 @@ class PostgresStore:
     # -- the token document ------------------------------------------------------------
 
     def load(self) -> StoreData:
-        return self._run(self._load_with)
+        return self._run(self._load_with).copy()
+
+    def load_credentials(self, service_app_key: str, integration_key: str | None) -> StoreData:
+        return self._run(self._load_with).credentials(service_app_key, integration_key)
 
     def _load_with(self, conn: psycopg.Connection[Any]) -> StoreData:
         cache = self._cache  # once: other threads replace or reset it meanwhile
@@ -210,7 +213,7 @@ class PostgresStore:
             return StoreData()
         revision, body = row
         if body is None and cache is not None:
-            return _copy(cache[1])
+            return cache[1]
         try:
             data = StoreData.from_json(body)
         except ValueError as exc:
@@ -219,7 +222,7 @@ class PostgresStore:
                 "untouched."
             ) from None
         self._cache = (int(revision), data)
-        return _copy(data)
+        return data  # shared with the cache: callers copy it
 
     def save(self, data: StoreData) -> None:
         """Commit ``data`` now (durable before this returns).
@@ -508,7 +511,3 @@ def _migrate(conn: psycopg.Connection[Any]) -> int:
             conn.execute(sql.RECORD_VERSION, (version, description))
             current = version
     return current
-
-
-def _copy(data: StoreData) -> StoreData:
-    return data.copy()

@@ -103,7 +103,7 @@ class TokenManager:
 
     def get_token(self) -> str:
         """A service-app access token believed valid for at least the threshold."""
-        snapshot = self.store.load()
+        snapshot = self._own_entries()
         edited = reconcile(snapshot, self.config)
         token = self._usable(snapshot)
         if token is not None and not edited:
@@ -152,7 +152,7 @@ class TokenManager:
     def usable_entry(self) -> TokenEntry | None:
         """The stored service-app entry (a copy) when its access token is usable without
         any network call, else None; its ``expires_at`` is None when the expiry is unknown."""
-        snapshot = self.store.load()
+        snapshot = self._own_entries()
         if reconcile(snapshot, self.config) or self._usable(snapshot) is None:
             return None
         return snapshot.service_apps[self.config.service_app.store_key]
@@ -232,6 +232,13 @@ class TokenManager:
             self._token_http = None
 
     # -- internals ---------------------------------------------------------------------
+
+    def _own_entries(self) -> StoreData:
+        """The two entries :func:`reconcile` and :meth:`_usable` look at (a copy), read
+        without copying every other org's tokens."""
+        return self.store.load_credentials(
+            self.config.service_app.store_key, self.config.token_manager.oauth_client_id
+        )
 
     def _usable(self, data: StoreData) -> str | None:
         entry = data.service_apps.get(self.config.service_app.store_key)

@@ -266,6 +266,19 @@ class StoreData:
             extra=_copy_json(self.extra),
         )
 
+    def credentials(self, service_app_key: str, integration_key: str | None) -> StoreData:
+        """A copy of just these two entries (when present), for the hot path of
+        :meth:`~byods_manager.tokens.manager.TokenManager.get_token`: its cost does not
+        grow with the number of orgs in the store."""
+        part = StoreData()
+        entry = self.service_apps.get(service_app_key)
+        if entry is not None:
+            part.service_apps[service_app_key] = entry.copy()
+        integration = self.integrations.get(integration_key) if integration_key else None
+        if integration is not None and integration_key:
+            part.integrations[integration_key] = integration.copy()
+        return part
+
     def to_json(self) -> dict[str, Any]:
         return {
             **self.extra,
@@ -323,7 +336,15 @@ class TokenStore:
         self._held = threading.local()  # this thread's lock depth (see :meth:`locked`)
 
     def load(self) -> StoreData:
-        """The current content (empty when the file does not exist yet)."""
+        """The current content (empty when the file does not exist yet), a private copy."""
+        return self._current().copy()
+
+    def load_credentials(self, service_app_key: str, integration_key: str | None) -> StoreData:
+        """Like :meth:`load`, but only the two entries a token manager reads."""
+        return self._current().credentials(service_app_key, integration_key)
+
+    def _current(self) -> StoreData:
+        """The parsed content, shared with the cache: never hand it out uncopied."""
         try:
             info = self.path.stat()
         except FileNotFoundError:
@@ -333,7 +354,7 @@ class TokenStore:
         signature = (info.st_mtime_ns, info.st_size, info.st_ino)
         cache = self._cache  # once: another thread may reset it meanwhile
         if cache is not None and cache[0] == signature:
-            return _copy(cache[1])
+            return cache[1]
         raw = read_json(self.path, what="token store")
         try:
             data = StoreData.from_json(raw)
@@ -343,7 +364,7 @@ class TokenStore:
                 "move it aside and run `byods token refresh` to start a new one."
             ) from None
         self._cache = (signature, data)
-        return _copy(data)
+        return data
 
     def save(self, data: StoreData) -> None:
         """Replace the file atomically (0600). Call only while holding :meth:`locked`.
@@ -499,7 +520,3 @@ def _copy_json(value: Any) -> Any:
     if isinstance(value, _IMMUTABLE_JSON):
         return value
     return copy.deepcopy(value)
-
-
-def _copy(data: StoreData) -> StoreData:
-    return data.copy()
