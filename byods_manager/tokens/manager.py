@@ -16,7 +16,6 @@ from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
 from ..stores.select import open_config_store
 from .config import ProfileConfig, load_config
-from .endpoints import TokenResponse
 from .status import CheckResult, TokenStatus, build_status
 from .store import StoreData, TokenEntry
 from .tiers import (
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from ..deadline import Deadline
     from ..http import HttpClient
     from ..stores.base import StateStore
+    from .endpoints import TokenResponse
 
 Notify = Callable[[str], None]
 

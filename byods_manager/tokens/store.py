@@ -237,6 +237,8 @@ def _opt_num(value: Any, where: str) -> float | None:
 
 @dataclass
 class StoreData:
+    """The token document in memory; keys this module does not know are kept in ``extra``."""
+
     service_apps: dict[str, TokenEntry] = field(default_factory=dict)
     integrations: dict[str, TokenEntry] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)

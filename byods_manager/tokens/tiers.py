@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, AuthRequiredError, ByodsError, ConfigError
 from ..secrets import redact
-from . import endpoints
 from .config import ProfileConfig
 from .store import StoreData, TokenEntry
 
 if TYPE_CHECKING:
     from ..http import HttpClient
+    from . import endpoints  # imported where a token endpoint is called: looking is cheaper
 
 DEFAULT_THRESHOLD_SECONDS = 300.0
 REJECTED_SOURCE = "rejected"
@@ -71,6 +71,8 @@ class RefreshOutcome:
 
 @dataclass
 class _Failure:
+    """Why one tier could not produce a token."""
+
     tier: int
     text: str
     definitive: bool
@@ -249,6 +251,8 @@ class RefreshChain:
             return None
         service = self.config.service_app
         self.notify("refreshing the service-app access token with its refresh token")
+        from . import endpoints
+
         try:
             response = endpoints.refresh_grant(
                 self._http(),
@@ -272,6 +276,8 @@ class RefreshChain:
         label = f"tier 2 (Applications API with the {what})"
         service = self.config.service_app
         self.notify("requesting a new service-app token pair from the Applications API")
+        from . import endpoints
+
         try:
             response = endpoints.mint_service_app_token(
                 self._http(),
@@ -341,6 +347,8 @@ class RefreshChain:
         assert manager.oauth_client_id is not None
         integration = data.integration(manager.oauth_client_id)
         assert integration.refresh_token is not None
+        from . import endpoints
+
         response = endpoints.refresh_grant(
             self._http(),
             client_id=manager.oauth_client_id,
