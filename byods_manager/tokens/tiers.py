@@ -13,9 +13,8 @@ lost even if the process dies right after.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ApiError, AuthRequiredError, ByodsError, ConfigError
 from ..secrets import redact
@@ -42,14 +41,23 @@ SETUP_HINT = "Run `byods auth setup` (or `python setup_oauth.py`), then `byods t
 DEFINITIVE_STATUSES = frozenset({400, 401, 403, 404})
 
 
-@dataclass(frozen=True)
-class RefreshOutcome:
-    """Which tier produced the access token (0 = the stored one was kept) and its expiry."""
+class RefreshOutcome(NamedTuple):
+    """Which tier produced the access token (0 = the stored one was kept) and its expiry.
+
+    NamedTuples, not dataclasses: this module is imported at start-up by every command
+    that reads a token, where a dataclass costs about half a millisecond to define.
+    """
 
     tier: int
     expires_at: float | None
     refresh_expires_at: float | None
-    token: str = field(default="", repr=False, compare=False)
+    token: str = ""
+
+    def __repr__(self) -> str:  # without the token
+        return (
+            f"RefreshOutcome(tier={self.tier!r}, expires_at={self.expires_at!r}, "
+            f"refresh_expires_at={self.refresh_expires_at!r})"
+        )
 
     @property
     def refreshed(self) -> bool:
@@ -69,8 +77,7 @@ class RefreshOutcome:
         }
 
 
-@dataclass
-class _Failure:
+class _Failure(NamedTuple):
     """Why one tier could not produce a token."""
 
     tier: int
