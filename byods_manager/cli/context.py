@@ -133,7 +133,9 @@ class AppContext:
             self._cache["fleet"] = Fleet(
                 config,
                 base_url=self.base_url,
-                store=open_config_store(config, self.store_option, warn=self.warn),
+                store=open_config_store(
+                    config, self.store_option, warn=self.warn, deadline=self.deadline
+                ),
                 notify=self.notify,
                 warn=self.warn,
                 deadline=self.deadline,

@@ -56,7 +56,7 @@ class TokenManager:
         self.config = config
         self.deadline = deadline
         self.base_url = base_url.rstrip("/")
-        self.store = store or open_config_store(config, warn=warn)
+        self.store = store or open_config_store(config, warn=warn, deadline=deadline)
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
         self.threshold = (
@@ -86,7 +86,7 @@ class TokenManager:
         return cls(
             config,
             base_url=base_url,
-            store=open_config_store(config, store, warn=warn),
+            store=open_config_store(config, store, warn=warn, deadline=deadline),
             notify=notify,
             warn=warn,
             deadline=deadline,

@@ -53,6 +53,7 @@ from ..secrets import remember_secret
 from .config import fingerprint
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from .endpoints import TokenResponse
 
 STORE_VERSION = 1
@@ -342,9 +343,12 @@ class TokenStore:
         *,
         sleep: Callable[[float], None] = time.sleep,
         warn: Callable[[str], None] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        # The command's --timeout: waiting for the lock ends with it (saving does not).
+        self.deadline = deadline
         self._cache: tuple[tuple[int, int, int], StoreData] | None = None
         self._reserved: tuple[int, str] | None = None
         self._sleep = sleep
@@ -378,6 +382,11 @@ class TokenStore:
 
         Writes into the space :meth:`reserve` set aside when there is one. A failing save
         is retried for a while; if it still fails, the error names the file.
+
+        The retries deliberately outlive the command's deadline (``--timeout``): what is
+        being saved may be a refresh token Webex just rotated, which exists nowhere else,
+        so the command overruns its deadline by at most ``SAVE_ATTEMPTS - 1`` waits of
+        ``SAVE_RETRY_SECONDS`` rather than lose it (the warning says so).
         """
         text = json.dumps(data.to_json(), indent=2, sort_keys=False) + "\n"
         problem = ""
@@ -392,9 +401,13 @@ class TokenStore:
             except OSError as exc:
                 problem = exc.strerror or str(exc)
             if attempt < SAVE_ATTEMPTS:
+                overrun = ""
+                if self.deadline is not None and self.deadline.remaining() <= 0:
+                    overrun = f", past the command's deadline ({self.deadline.label})"
                 self.warn(
                     f"could not save the token store {self.path} ({problem}); "
                     f"retrying in {SAVE_RETRY_SECONDS:.0f}s (attempt {attempt}/{SAVE_ATTEMPTS})"
+                    f"{overrun}"
                 )
                 self._sleep(SAVE_RETRY_SECONDS)
         raise ByodsError(
@@ -475,10 +488,16 @@ class TokenStore:
     def locked(self) -> Iterator[StoreData]:
         """Hold the cross-process lock and yield freshly re-read content.
 
+        The wait for the lock is :attr:`lock_timeout`, or what is left of the command's
+        deadline when that is less (then the error names the deadline and the lock file).
+
         Changes are written only by explicit :meth:`save` calls inside the block, so a
         rotated refresh token can be persisted before anything else happens.
         """
-        with file_lock(self.path, timeout=self.lock_timeout):
+        wait, deadline_label = self.lock_timeout, None
+        if self.deadline is not None and self.deadline.remaining() < wait:
+            wait, deadline_label = self.deadline.remaining(), self.deadline.label
+        with file_lock(self.path, timeout=wait, deadline_label=deadline_label):
             self._cache = None
             self._remove_stale_temp_files()
             try:
