@@ -1,9 +1,11 @@
-"""Durations as people type them (``6h``, ``1h30m``) and as they read them (``11h 58m``)."""
+"""Durations as people type them (``6h``, ``1h30m``) and as they read them (``11h 58m``),
+and moments as people read them (UTC plus how far away).
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from .errors import InputError
 
@@ -49,3 +51,17 @@ def format_remaining(delta: timedelta) -> str:
     if delta.total_seconds() <= 0:
         return "EXPIRED"
     return format_span(delta)
+
+
+def format_utc(moment: datetime) -> str:
+    """``2024-10-18 03:08:35 UTC``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def describe_moment(moment: datetime, now: datetime | None = None) -> str:
+    """A time for people: the UTC time plus how far away it is (``in 11h 58m`` / ``3h ago``)."""
+    current = now or datetime.now(timezone.utc)
+    delta = moment - current
+    if delta.total_seconds() >= 0:
+        return f"{format_utc(moment)} (in {format_span(delta)})"
+    return f"{format_utc(moment)} ({format_span(-delta)} ago)"

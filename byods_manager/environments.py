@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ConfigError
 
@@ -18,8 +18,10 @@ ENV_VARIABLE = "BYODS_ENV"
 JWKS_PATH = "/oauth2/v2/keys/verificationjwk"
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
+    """An API base URL and the identity brokers that belong to it (a NamedTuple: it is
+    built at import on every command's start-up path, where a dataclass costs more)."""
+
     name: str
     api_base_url: str
     # The US identity broker; the regional ones are in ``issuer_hosts``.

@@ -79,19 +79,31 @@ def fsync_directory(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold the cross-process lock that guards ``path`` (the lock file is ``path.lock``)."""
+def file_lock(
+    path: Path | str, timeout: float = DEFAULT_LOCK_TIMEOUT, deadline_label: str | None = None
+) -> Iterator[None]:
+    """Hold the cross-process lock that guards ``path`` (the lock file is ``path.lock``).
+
+    ``deadline_label`` (e.g. ``--timeout 2s``) says that the command's deadline, not the
+    lock's own timeout, set ``timeout``: the error then says so.
+    """
     import filelock
 
     lock_path = Path(str(path) + ".lock")
     ensure_private_dir(lock_path.parent)
-    lock = filelock.FileLock(str(lock_path), timeout=timeout, mode=SECRET_FILE_MODE)
+    lock = filelock.FileLock(str(lock_path), timeout=max(0.0, timeout), mode=SECRET_FILE_MODE)
     try:
         lock.acquire()
     except filelock.Timeout:
         # Temporary, not a config problem: exit 1 so a scheduler simply retries later.
+        if deadline_label:
+            raise ByodsError(
+                f"Gave up waiting for the lock file {lock_path} after {timeout:.1f}s: the "
+                f"command's deadline ({deadline_label}) ended the wait (another byods process "
+                "holds the lock). Try again, or allow more time with --timeout."
+            ) from None
         raise ByodsError(
-            f"Timed out after {timeout:.0f}s waiting for the lock on {path} "
+            f"Timed out after {timeout:.0f}s waiting for the lock file {lock_path} "
             "(another byods process holds it)."
         ) from None
     try:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from .durations import describe_moment
+
 # Claim names Webex puts in a data-source JWS, with what they mean to a person.
 CLAIM_URL = "com.cisco.datasource.url"
 CLAIM_SCHEMA = "com.cisco.datasource.schema.uuid"
@@ -74,22 +76,6 @@ def epoch_to_datetime(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def format_utc(moment: datetime) -> str:
-    """``2024-10-18 03:08:35 UTC``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def describe_moment(moment: datetime, now: datetime | None = None) -> str:
-    """A time for people: the UTC time plus how far away it is (``in 11h 58m`` / ``3h ago``)."""
-    from .durations import format_span
-
-    current = now or datetime.now(timezone.utc)
-    delta = moment - current
-    if delta.total_seconds() >= 0:
-        return f"{format_utc(moment)} (in {format_span(delta)})"
-    return f"{format_utc(moment)} ({format_span(-delta)} ago)"
 
 
 def describe_claim(name: str, value: Any, now: datetime | None = None) -> str:

@@ -7,6 +7,9 @@
 - ``service_app_token``: a valid service-app access token, for raw API calls.
 - ``admin_session(sandbox)``: a ``requests.Session`` that sends the admin token
   (``X-Sandbox-Token``) the ``/_sandbox/*`` controls need.
+- ``registration(**changes)``: a valid ``POST /dataSources`` body with a fresh nonce;
+  ``SandboxApi(sandbox, token)`` sends raw requests with one bearer token, and
+  ``register(sandbox, token, **changes)`` registers one data source (asserting a 200).
 - ``run_byods``: run ``python -m byods_manager ARGS`` in a subprocess with the test's
   environment (isolated home + sandbox variables when ``sandbox_env`` is used).
 """
@@ -15,19 +18,59 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from byods_manager.sandbox import Sandbox
+from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
 
 
 def admin_session(sandbox: Sandbox) -> requests.Session:
     session = requests.Session()
     session.headers["X-Sandbox-Token"] = sandbox.admin_token
     return session
+
+
+def registration(**changes: Any) -> dict[str, Any]:
+    """A valid ``POST /dataSources`` body with a fresh nonce, then ``changes``."""
+    body: dict[str, Any] = {
+        "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
+        "url": "https://dap.example.com/byova",
+        "audience": "MyDapApp",
+        "subject": "callAudioData",
+        "nonce": str(uuid.uuid4()),
+        "tokenLifetimeMinutes": 60,
+    }
+    body.update(changes)
+    return body
+
+
+class SandboxApi:
+    """Raw HTTP to the sandbox with one bearer token: no library code in between."""
+
+    def __init__(self, sandbox: Sandbox, token: str) -> None:
+        self.base = sandbox.base_url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, self.base + path, timeout=10, **kwargs)
+
+    def register(self, **changes: Any) -> dict[str, Any]:
+        response = self("POST", "/dataSources", json=registration(**changes))
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def register(sandbox: Sandbox, token: str, **changes: Any) -> dict[str, Any]:
+    """Register one data source (see :func:`registration`) and return Webex's answer."""
+    return SandboxApi(sandbox, token).register(**changes)
 
 
 @pytest.fixture

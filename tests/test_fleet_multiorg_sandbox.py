@@ -502,12 +502,16 @@ def test_timeout_reaches_every_orgs_token_refresh(fleet_box: Sandbox) -> None:
     items = json.loads(result.stdout)
     assert len(items) == 3
     # each request got at most what was left of the 1 s (the sandbox takes 1.2 s to answer),
-    # and each org's whole reason is on its one line, every tier included
+    # and each org's whole reason is on its one line, every tier included; an org still
+    # waiting for the token store's lock (another org's refresh holds it) stops waiting
+    # at the deadline too
     for item in items:
         error = item["error"]
         assert "timed out waiting for the response" in error or "(--timeout 1s)" in error
-        assert "tier 1 " in error and "tier 2 " in error
+        if not error.startswith("Gave up waiting for the lock file"):
+            assert "tier 1 " in error and "tier 2 " in error
         assert "\n" not in error
+    assert any("tier 1 " in item["error"] for item in items)
 
 
 # -- an org slow to list -----------------------------------------------------------------

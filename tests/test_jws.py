@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from byods_manager.durations import describe_moment
 from byods_manager.jws import (
     JwsDecodeError,
     decode_jws,
     describe_claim,
-    describe_moment,
     epoch_to_datetime,
 )
 from tests.fixtures_core import make_jws

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from byods_manager.sandbox import Sandbox, contract
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC, VOICE_VIRTUAL_AGENT_WEBSOCKET
+from tests.fixtures_sandbox import SandboxApi, registration
 
 SPEC = json.loads((Path(__file__).parent / "data" / "spec_properties.json").read_text())
 OPS = SPEC["operations"]
@@ -29,19 +30,6 @@ def assert_matches_spec(operation: str, body: Any) -> None:
     jsonschema.validate(body, response_schema(operation))
 
 
-def registration(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
-        "url": "https://dap.example.com/byova",
-        "audience": "MyDapApp",
-        "subject": "callAudioData",
-        "nonce": str(uuid.uuid4()),
-        "tokenLifetimeMinutes": 60,
-    }
-    body.update(changes)
-    return body
-
-
 def replacement(current: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A full PUT body: the current values, a fresh nonce, then ``changes``."""
     body = {name: current[name] for name in contract.REGISTER_PROPERTIES}
@@ -50,25 +38,9 @@ def replacement(current: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return body
 
 
-class Api:
-    def __init__(self, sandbox: Sandbox, token: str) -> None:
-        self.base = sandbox.base_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.base + path, timeout=10, **kwargs)
-
-    def register(self, **changes: Any) -> dict[str, Any]:
-        response = self("POST", "/dataSources", json=registration(**changes))
-        assert response.status_code == 200, response.text
-        result: dict[str, Any] = response.json()
-        return result
-
-
 @pytest.fixture
-def api(sandbox: Sandbox, service_app_token: str) -> Api:
-    return Api(sandbox, service_app_token)
+def api(sandbox: Sandbox, service_app_token: str) -> SandboxApi:
+    return SandboxApi(sandbox, service_app_token)
 
 
 def assert_webex_error(response: requests.Response, status: int) -> dict[str, Any]:
@@ -89,7 +61,7 @@ def test_contract_tables_match_the_spec_extract() -> None:
 
 
 def test_register_answers_the_spec_shape_plus_the_list_example_fields(
-    api: Api, sandbox: Sandbox
+    api: SandboxApi, sandbox: Sandbox
 ) -> None:
     created = api.register()
     assert_matches_spec("POST /dataSources", created)
@@ -109,7 +81,7 @@ def test_register_answers_the_spec_shape_plus_the_list_example_fields(
 
 
 @pytest.mark.parametrize("path", ["/dataSources", "/dataSources/"])
-def test_list_with_and_without_trailing_slash(api: Api, path: str) -> None:
+def test_list_with_and_without_trailing_slash(api: SandboxApi, path: str) -> None:
     first, second = api.register(), api.register()
     response = api("GET", path)
     assert response.status_code == 200
@@ -137,7 +109,7 @@ def test_list_with_and_without_trailing_slash(api: Api, path: str) -> None:
     ],
 )
 def test_register_rejects_what_the_spec_does_not_allow(
-    api: Api, changes: dict[str, Any], fragment: str
+    api: SandboxApi, changes: dict[str, Any], fragment: str
 ) -> None:
     body = assert_webex_error(api("POST", "/dataSources", json=registration(**changes)), 400)
     assert any(fragment in e["description"] for e in body["errors"]), body
@@ -145,11 +117,11 @@ def test_register_rejects_what_the_spec_does_not_allow(
 
 
 @pytest.mark.parametrize("lifetime", [1, 1440])
-def test_lifetime_bounds_are_inclusive(api: Api, lifetime: int) -> None:
+def test_lifetime_bounds_are_inclusive(api: SandboxApi, lifetime: int) -> None:
     assert api.register(tokenLifetimeMinutes=lifetime)["tokenLifetimeMinutes"] == lifetime
 
 
-def test_every_field_is_required_for_registration(api: Api) -> None:
+def test_every_field_is_required_for_registration(api: SandboxApi) -> None:
     for name in contract.REGISTER_PROPERTIES:
         body = registration()
         del body[name]
@@ -157,7 +129,7 @@ def test_every_field_is_required_for_registration(api: Api) -> None:
         assert f"'{name}' is required." in [e["description"] for e in error["errors"]]
 
 
-def test_body_that_is_not_json_or_not_an_object(api: Api) -> None:
+def test_body_that_is_not_json_or_not_an_object(api: SandboxApi) -> None:
     assert_webex_error(
         api("POST", "/dataSources", data=b"{nope", headers={"Content-Type": "application/json"}),
         400,
@@ -177,19 +149,21 @@ def test_body_that_is_not_json_or_not_an_object(api: Api) -> None:
         max_size=3,
     )
 )
-def test_unknown_fields_are_always_a_400_never_a_crash(api: Api, extra: dict[str, Any]) -> None:
+def test_unknown_fields_are_always_a_400_never_a_crash(
+    api: SandboxApi, extra: dict[str, Any]
+) -> None:
     response = api("POST", "/dataSources", json={**registration(), **extra})
     assert_webex_error(response, 400)
 
 
-def test_a_used_nonce_cannot_be_registered_again_even_after_delete(api: Api) -> None:
+def test_a_used_nonce_cannot_be_registered_again_even_after_delete(api: SandboxApi) -> None:
     first = api.register(nonce="nonce-1")
     assert_webex_error(api("POST", "/dataSources", json=registration(nonce="nonce-1")), 409)
     assert api("DELETE", f"/dataSources/{first['id']}").status_code == 204
     assert_webex_error(api("POST", "/dataSources", json=registration(nonce="nonce-1")), 409)
 
 
-def test_extend_with_a_fresh_nonce_reissues_the_jws(api: Api) -> None:
+def test_extend_with_a_fresh_nonce_reissues_the_jws(api: SandboxApi) -> None:
     created = api.register(nonce="n-1")
     body = {k: created[k] for k in contract.REGISTER_PROPERTIES}
     body["nonce"] = "n-2"
@@ -202,7 +176,7 @@ def test_extend_with_a_fresh_nonce_reissues_the_jws(api: Api) -> None:
     assert updated["createdAt"] == created["createdAt"]
 
 
-def test_put_rejects_any_previously_used_nonce(api: Api) -> None:
+def test_put_rejects_any_previously_used_nonce(api: SandboxApi) -> None:
     created = api.register(nonce="a-1")
     other = api.register(nonce="b-1")
     path = f"/dataSources/{created['id']}"
@@ -212,7 +186,7 @@ def test_put_rejects_any_previously_used_nonce(api: Api) -> None:
     assert other["id"] != created["id"]
 
 
-def test_disable_needs_an_error_message_and_enable_clears_it(api: Api) -> None:
+def test_disable_needs_an_error_message_and_enable_clears_it(api: SandboxApi) -> None:
     created = api.register()
     path = f"/dataSources/{created['id']}"
     error = assert_webex_error(api("PUT", path, json=replacement(created, status="disabled")), 400)
@@ -239,14 +213,14 @@ def test_disable_needs_an_error_message_and_enable_clears_it(api: Api) -> None:
         ({"colour": "blue"}, 400),
     ],
 )
-def test_update_validation(api: Api, body: dict[str, Any], status: int) -> None:
+def test_update_validation(api: SandboxApi, body: dict[str, Any], status: int) -> None:
     created = api.register()
     full = replacement(created, **body)
     assert_webex_error(api("PUT", f"/dataSources/{created['id']}", json=full), status)
     assert api("GET", f"/dataSources/{created['id']}").json() == created
 
 
-def test_unknown_ids_are_404_in_the_webex_shape(api: Api) -> None:
+def test_unknown_ids_are_404_in_the_webex_shape(api: SandboxApi) -> None:
     for method in ("GET", "PUT", "DELETE"):
         kwargs = {"json": registration()} if method == "PUT" else {}
         assert_webex_error(api(method, "/dataSources/does-not-exist", **kwargs), 404)
@@ -255,7 +229,7 @@ def test_unknown_ids_are_404_in_the_webex_shape(api: Api) -> None:
     assert_webex_error(api("PATCH", "/dataSources/x", json={}), 405)
 
 
-def test_delete_removes_the_data_source(api: Api) -> None:
+def test_delete_removes_the_data_source(api: SandboxApi) -> None:
     created = api.register()
     response = api("DELETE", f"/dataSources/{created['id']}")
     assert response.status_code == 204
@@ -263,7 +237,7 @@ def test_delete_removes_the_data_source(api: Api) -> None:
     assert_webex_error(api("GET", f"/dataSources/{created['id']}"), 404)
 
 
-def test_schemas_carry_the_published_ids(api: Api) -> None:
+def test_schemas_carry_the_published_ids(api: SandboxApi) -> None:
     response = api("GET", "/dataSources/schemas")
     assert response.status_code == 200
     body = response.json()
@@ -281,22 +255,22 @@ def test_schemas_accept_any_valid_token_but_data_sources_need_the_service_app(
     sandbox: Sandbox,
 ) -> None:
     for kind in ("personal", "integration"):
-        other = Api(sandbox, sandbox.issue_access_token(kind))
+        other = SandboxApi(sandbox, sandbox.issue_access_token(kind))
         assert other("GET", "/dataSources/schemas").status_code == 200
         assert_webex_error(other("GET", "/dataSources"), 403)
         assert_webex_error(other("POST", "/dataSources", json=registration()), 403)
 
 
-def test_missing_unknown_or_expired_tokens_are_401(sandbox: Sandbox, api: Api) -> None:
+def test_missing_unknown_or_expired_tokens_are_401(sandbox: Sandbox, api: SandboxApi) -> None:
     bare = requests.get(sandbox.base_url + "/dataSources", timeout=10)
     assert_webex_error(bare, 401)
-    assert_webex_error(Api(sandbox, "not-a-token")("GET", "/dataSources/schemas"), 401)
+    assert_webex_error(SandboxApi(sandbox, "not-a-token")("GET", "/dataSources/schemas"), 401)
     assert api("GET", "/dataSources").status_code == 200
     assert sandbox.expire_access_tokens("service_app") == 1
     assert_webex_error(api("GET", "/dataSources"), 401)
 
 
-def test_every_answer_carries_a_tracking_id(api: Api) -> None:
+def test_every_answer_carries_a_tracking_id(api: SandboxApi) -> None:
     ok = api("GET", "/dataSources")
     assert ok.headers["TrackingID"].startswith("SANDBOX_")
     assert ok.headers["Content-Type"].startswith("application/json")

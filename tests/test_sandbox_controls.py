@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ from click.testing import CliRunner
 from byods_manager.cli.main import cli
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.admin import CONTROLS
-from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
-from tests.fixtures_sandbox import admin_session
+from tests.fixtures_sandbox import admin_session, register
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 JWKS_PATH = "/idb/oauth2/v2/keys/verificationjwk"
@@ -83,25 +81,6 @@ def decode(segment: str) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(
         base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     )
-    return result
-
-
-def register(sandbox: Sandbox, token: str) -> dict[str, Any]:
-    response = requests.post(
-        sandbox.base_url + "/dataSources",
-        json={
-            "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
-            "url": "https://dap.example.com/x",
-            "audience": "a",
-            "subject": "s",
-            "nonce": str(uuid.uuid4()),
-            "tokenLifetimeMinutes": 60,
-        },
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert response.status_code == 200
-    result: dict[str, Any] = response.json()
     return result
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -12,25 +11,13 @@ from byods_manager.auth import StaticTokenProvider
 from byods_manager.errors import AmbiguousRequestError, ApiError, TransportError
 from byods_manager.http import HttpClient, RetryPolicy
 from byods_manager.sandbox import Sandbox
-from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
-from tests.fixtures_sandbox import admin_session
+from tests.fixtures_sandbox import admin_session, registration
 
 
 def get(sandbox: Sandbox, token: str, path: str = "/dataSources") -> requests.Response:
     return requests.get(
         sandbox.base_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
-
-
-def registration() -> dict[str, Any]:
-    return {
-        "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
-        "url": "https://dap.example.com/x",
-        "audience": "a",
-        "subject": "s",
-        "nonce": str(uuid.uuid4()),
-        "tokenLifetimeMinutes": 60,
-    }
 
 
 def client(sandbox: Sandbox, token: str, sleeps: list[float], **retry: Any) -> HttpClient:

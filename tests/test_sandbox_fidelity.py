@@ -16,38 +16,13 @@ import pytest
 import requests
 
 from byods_manager.sandbox import Sandbox
-from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
+from tests.fixtures_sandbox import SandboxApi, registration
 
 FULL_FIELDS = ("schemaId", "url", "audience", "subject", "nonce", "tokenLifetimeMinutes")
 
 
-def registration(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
-        "url": "https://dap.example.com/byova",
-        "audience": "MyDapApp",
-        "subject": "callAudioData",
-        "nonce": str(uuid.uuid4()),
-        "tokenLifetimeMinutes": 60,
-    }
-    body.update(changes)
-    return body
-
-
-class Api:
-    def __init__(self, sandbox: Sandbox, token: str) -> None:
-        self.base = sandbox.base_url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def __call__(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.request(method, self.base + path, timeout=10, **kwargs)
-
-    def register(self, **changes: Any) -> dict[str, Any]:
-        response = self("POST", "/dataSources", json=registration(**changes))
-        assert response.status_code == 200, response.text
-        result: dict[str, Any] = response.json()
-        return result
+class Api(SandboxApi):
+    """The raw API plus a full PUT built from the current values."""
 
     def put(self, current: dict[str, Any], **changes: Any) -> requests.Response:
         body = {name: current[name] for name in FULL_FIELDS}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import sys
-import uuid
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from byods_manager.errors import ConfigError
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_WEBSOCKET
+from tests.fixtures_sandbox import register as register_one
 
 
 def b64url_decode(text: str) -> bytes:
@@ -52,24 +52,19 @@ def fetch_jwks(sandbox: Sandbox) -> dict[str, Any]:
 
 
 def register(sandbox: Sandbox, token: str, **changes: Any) -> dict[str, Any]:
-    body = {
-        "schemaId": VOICE_VIRTUAL_AGENT_WEBSOCKET,
-        "url": "wss://dap.example.com/va",
-        "audience": "MyDap",
-        "subject": "voiceVirtualAgent",
-        "nonce": str(uuid.uuid4()),
-        "tokenLifetimeMinutes": 90,
-    }
-    body.update(changes)
-    response = requests.post(
-        sandbox.base_url + "/dataSources",
-        json=body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+    """A websocket data source, so the claims differ from every default."""
+    return register_one(
+        sandbox,
+        token,
+        **{
+            "schemaId": VOICE_VIRTUAL_AGENT_WEBSOCKET,
+            "url": "wss://dap.example.com/va",
+            "audience": "MyDap",
+            "subject": "voiceVirtualAgent",
+            "tokenLifetimeMinutes": 90,
+            **changes,
+        },
     )
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def test_registered_jws_verifies_and_carries_the_webex_claims(

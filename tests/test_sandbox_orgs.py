@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import pytest
 import requests
 
 from byods_manager.sandbox import Sandbox
-from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
-from tests.fixtures_sandbox import admin_session
+from tests.fixtures_sandbox import admin_session, register
 
 
 def mint(sandbox: Sandbox, org_id: str) -> requests.Response:
@@ -25,25 +21,6 @@ def mint(sandbox: Sandbox, org_id: str) -> requests.Response:
         headers={"Authorization": f"Bearer {sandbox.issue_access_token('personal')}"},
         timeout=10,
     )
-
-
-def register(sandbox: Sandbox, token: str) -> dict[str, Any]:
-    response = requests.post(
-        sandbox.base_url + "/dataSources",
-        json={
-            "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
-            "url": "https://dap.example.com/x",
-            "audience": "a",
-            "subject": "s",
-            "nonce": str(uuid.uuid4()),
-            "tokenLifetimeMinutes": 60,
-        },
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
 
 
 def get(sandbox: Sandbox, token: str, path: str) -> requests.Response:

@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 import requests
 
 from byods_manager.sandbox import Sandbox
-from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
+from tests.fixtures_sandbox import register
 
 NEXT = re.compile(r'<([^>]+)>; rel="next"')
 
 
 def fill(box: Sandbox, token: str, count: int) -> list[str]:
-    ids = []
-    for _ in range(count):
-        response = requests.post(
-            box.base_url + "/dataSources",
-            json={
-                "schemaId": VOICE_VIRTUAL_AGENT_GRPC,
-                "url": "https://dap.example.com/x",
-                "audience": "a",
-                "subject": "s",
-                "nonce": str(uuid.uuid4()),
-                "tokenLifetimeMinutes": 60,
-            },
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        ids.append(response.json()["id"])
-    return ids
+    return [register(box, token)["id"] for _ in range(count)]
 
 
 def walk(url: str, token: str) -> tuple[list[str], int]:

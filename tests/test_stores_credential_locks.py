@@ -23,9 +23,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from byods_manager.errors import ByodsError
-from byods_manager.stores.base import integration_scope, service_app_scope
 from byods_manager.stores.document_merge import merge_changes
 from byods_manager.stores.postgres import PostgresStore
+from byods_manager.stores.scopes import integration_scope, service_app_scope
 from byods_manager.tokens.config import load_config
 from byods_manager.tokens.manager import TokenManager
 from byods_manager.tokens.store import StoreData

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .context import AppContext
+from .fleet_options import all_orgs_option as all_orgs_option  # for the command modules
 from .render import F, print_json
 
 if TYPE_CHECKING:
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
 
     from ..fleet.extend import OrgFailure, OrgItem
     from ..stores.orgs import OrgRecord
-
-
-def all_orgs_option(func: F) -> F:
-    return click.option(
-        "--all-orgs", is_flag=True, help="Cover every active org (see `byods orgs list`)."
-    )(func)
 
 
 def concurrency_option(func: F) -> F:

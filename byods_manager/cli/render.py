@@ -46,7 +46,7 @@ def remaining(expires_at: datetime, now: datetime | None = None) -> str:
 def moment(when: float | datetime | str | None, now: datetime | None = None) -> str:
     """The one way a time is shown to people: UTC plus how far away it is,
     ``2026-11-22 06:03:00 UTC (in 1h 59m)``; ``unknown`` when there is none."""
-    from ..jws import describe_moment
+    from ..durations import describe_moment
 
     if when is None or when == "":
         return "unknown"
@@ -64,7 +64,7 @@ def expires_in(data_source: DataSource, now: datetime | None = None) -> str:
 
 
 def expiry_sentence(data_source: DataSource, now: datetime | None = None) -> str:
-    from ..jws import describe_moment
+    from ..durations import describe_moment
 
     expires = data_source.expires_at
     if expires is None:

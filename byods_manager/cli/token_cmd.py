@@ -13,7 +13,7 @@ import click
 from ..auth import ENV_ACCESS_TOKEN, environment_token
 from ..secrets import scrub_text
 from .context import AppContext, pass_app
-from .fleet_cmds import all_orgs_option
+from .fleet_options import all_orgs_option
 from .render import json_option, moment, print_json
 from .tty import stdin_is_interactive
 

@@ -120,13 +120,12 @@ class Fleet:
         its own org, so other orgs start without them."""
         if org_id == self.default_org_id:
             return self.config
-        service = dataclasses.replace(
-            self.config.service_app,
+        service = self.config.service_app._replace(
             target_org_id=org_id,
             seed_access_token=None,
             seed_refresh_token=None,
         )
-        return dataclasses.replace(self.config, service_app=service)
+        return self.config._replace(service_app=service)
 
     def token_manager(self, org_id: str) -> TokenManager:
         """One manager per org, shared by every thread (it is safe to share)."""

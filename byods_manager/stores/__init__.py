@@ -5,26 +5,7 @@ PostgreSQL (shared by several hosts).
 Open a store with :func:`byods_manager.stores.select.open_store`; its interface is
 :class:`byods_manager.stores.base.StateStore`. The org registry lives inside the token
 document (see :mod:`.file`), so it works unchanged on either backend.
+
+The org registry's names are in :mod:`.orgs`. Nothing is imported here, so that opening
+the file store (on every command's start-up path) does not pay for the rest.
 """
-
-from __future__ import annotations
-
-from .orgs import (
-    ACTIVE,
-    DEAUTHORIZED,
-    SOURCE_CONFIG,
-    SOURCE_ORGS_ADD,
-    SOURCE_WEBHOOK,
-    OrgRecord,
-    OrgRegistryStore,
-)
-
-__all__ = [
-    "ACTIVE",
-    "DEAUTHORIZED",
-    "SOURCE_CONFIG",
-    "SOURCE_ORGS_ADD",
-    "SOURCE_WEBHOOK",
-    "OrgRecord",
-    "OrgRegistryStore",
-]

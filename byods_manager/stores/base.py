@@ -95,16 +95,6 @@ class StateStore(Protocol):
     def close(self) -> None: ...
 
 
-def service_app_scope(store_key: str) -> str:
-    """The lock scope of one service-app entry (``<appId>@<orgId>``)."""
-    return f"serviceApps/{store_key}"
-
-
-def integration_scope(client_id: str) -> str:
-    """The lock scope of one integration entry, shared by every org of a fleet."""
-    return f"integrations/{client_id}"
-
-
 def summarize(data: StoreData) -> dict[str, Any]:
     """Counts and expiry times of the token document, never a token."""
     return {

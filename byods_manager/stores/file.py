@@ -20,7 +20,7 @@ SECTION = "orgs"
 
 
 class FileOrgRegistry:
-    """:class:`~byods_manager.stores.OrgRegistryStore` inside the token document of any
+    """:class:`~byods_manager.stores.orgs.OrgRegistryStore` inside the token document of any
     store backend (the file, or PostgreSQL where it shares the document's lock)."""
 
     def __init__(self, store: StateStore) -> None:

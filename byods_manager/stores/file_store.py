@@ -2,6 +2,8 @@
 document (keys ``sections`` and ``leases``) under the same cross-process file lock.
 
 It serves the processes of one machine; hosts that share state use the PostgreSQL backend.
+Every command that needs a token opens this store, so the lease rules and the store
+summary are imported only by the methods that use them.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import contextlib
 import copy
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..tokens.store import STORE_VERSION, StoreData, TokenStore
-from . import leases as lease_rules
-from .base import summarize
-from .leases import Lease
+
+if TYPE_CHECKING:
+    from .leases import Lease
 
 SECTIONS_KEY = "sections"
 LEASES_KEY = "leases"
@@ -52,19 +54,27 @@ class FileStore(TokenStore):
     # -- leases ------------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        from . import leases as lease_rules
+
         return self._change_leases(
             lambda table, now: lease_rules.acquire(table, name, owner, ttl_seconds, now)
         )
 
     def renew_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        from . import leases as lease_rules
+
         return self._change_leases(
             lambda table, now: lease_rules.renew(table, name, owner, ttl_seconds, now)
         )
 
     def release_lease(self, name: str, owner: str) -> bool:
+        from . import leases as lease_rules
+
         return self._change_leases(lambda table, _now: lease_rules.release(table, name, owner))
 
     def leases(self) -> list[Lease]:
+        from . import leases as lease_rules
+
         return lease_rules.listed(_mapping(self.load().extra, LEASES_KEY))
 
     def _change_leases(self, change: Any) -> bool:
@@ -83,6 +93,8 @@ class FileStore(TokenStore):
         return STORE_VERSION, STORE_VERSION
 
     def status(self) -> dict[str, Any]:
+        from .base import summarize
+
         data = self.load()
         now = time.time()
         return {

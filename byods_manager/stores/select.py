@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from .urls import is_postgres_url
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from ..tokens.config import ProfileConfig
     from .base import StateStore
 
@@ -39,26 +40,30 @@ def _normalize(text: str) -> str:
     return text if is_postgres_url(text) else str(Path(text).expanduser())
 
 
-def open_store(location: str, warn: Callable[[str], None] | None = None) -> StateStore:
+def open_store(
+    location: str, warn: Callable[[str], None] | None = None, deadline: Deadline | None = None
+) -> StateStore:
     """The store at ``location`` (nothing is connected or read yet); ``warn`` receives
-    notes such as a save being retried."""
+    notes such as a save being retried. With ``deadline`` (the command's ``--timeout``)
+    the file store waits for its lock no longer than the deadline allows."""
     if is_postgres_url(location):
         from .postgres import PostgresStore
 
         return PostgresStore(location, warn=warn)
     from .file_store import FileStore
 
-    return FileStore(Path(location), warn=warn)
+    return FileStore(Path(location), warn=warn, deadline=deadline)
 
 
 def open_config_store(
     config: ProfileConfig,
     option: str | None = None,
     warn: Callable[[str], None] | None = None,
+    deadline: Deadline | None = None,
 ) -> StateStore:
     """The store for ``config``: ``option`` (``--store``), else the environment, else the
     config's ``tokenStore``, else the default file."""
-    return open_store(store_location(option, config.store_setting), warn=warn)
+    return open_store(store_location(option, config.store_setting), warn=warn, deadline=deadline)
 
 
 def configured_store(

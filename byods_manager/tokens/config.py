@@ -13,12 +13,12 @@ import json
 import os
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError
 from ..fileio import parse_json, read_bytes
+from ..secrets import remember_secret
 from ..stores.urls import is_postgres_url
 from . import config_keys
 
@@ -131,38 +131,53 @@ def fingerprint(value: str | None) -> str | None:
     return digest.hexdigest()[:24]
 
 
-@dataclass(frozen=True)
-class ServiceAppCredentials:
+# The config's records are NamedTuples (immutable, like the frozen dataclasses they were):
+# every command builds them on its start-up path, where defining dataclasses costs more.
+# Their repr leaves every secret out.
+
+
+class ServiceAppCredentials(NamedTuple):
+    """The service app whose tokens are kept, and the org it acts for."""
+
     app_id: str
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: str
     target_org_id: str
-    seed_access_token: str | None = field(default=None, repr=False)
-    seed_refresh_token: str | None = field(default=None, repr=False)
+    seed_access_token: str | None = None
+    seed_refresh_token: str | None = None
 
     @property
     def store_key(self) -> str:
         """Tokens in the store are keyed by app id and org id."""
         return f"{self.app_id}@{self.target_org_id}"
 
+    def __repr__(self) -> str:
+        return (
+            f"ServiceAppCredentials(app_id={self.app_id!r}, client_id={self.client_id!r}, "
+            f"target_org_id={self.target_org_id!r})"
+        )
 
-@dataclass(frozen=True)
-class TokenManagerCredentials:
+
+class TokenManagerCredentials(NamedTuple):
     """What authorizes the Applications API (tier 2) and refreshes it (tier 3)."""
 
-    personal_access_token: str | None = field(default=None, repr=False)
+    personal_access_token: str | None = None
     oauth_client_id: str | None = None
-    oauth_client_secret: str | None = field(default=None, repr=False)
-    oauth_refresh_token: str | None = field(default=None, repr=False)
+    oauth_client_secret: str | None = None
+    oauth_refresh_token: str | None = None
 
     @property
     def has_integration(self) -> bool:
         """Client id and secret are set (the refresh token may come from the store)."""
         return bool(self.oauth_client_id and self.oauth_client_secret)
 
+    def __repr__(self) -> str:
+        return f"TokenManagerCredentials(oauth_client_id={self.oauth_client_id!r})"
 
-@dataclass(frozen=True)
-class ProfileConfig:
+
+class ProfileConfig(NamedTuple):
+    """One profile of the config: the credentials and where their tokens are stored."""
+
     path: Path
     profile: str | None
     service_app: ServiceAppCredentials
@@ -175,19 +190,6 @@ class ProfileConfig:
     def store_setting(self) -> Path | str | None:
         """The config's ``tokenStore``: a path, a ``postgresql://`` URL, or None."""
         return self.token_store_url or self.token_store
-
-    def __post_init__(self) -> None:
-        from ..secrets import remember_secret
-
-        service, manager = self.service_app, self.token_manager
-        remember_secret(
-            service.client_secret,
-            service.seed_access_token,
-            service.seed_refresh_token,
-            manager.personal_access_token,
-            manager.oauth_client_secret,
-            manager.oauth_refresh_token,
-        )
 
 
 def _json_path(parts: Iterable[Any]) -> str:
@@ -336,6 +338,14 @@ def _parse(
         oauth_client_secret=manager["oauthClientSecret"],
         oauth_refresh_token=manager["oauthRefreshToken"],
     )
+    remember_secret(  # so that no output or log shows them, whatever their source
+        service_app.client_secret,
+        service_app.seed_access_token,
+        service_app.seed_refresh_token,
+        token_manager.personal_access_token,
+        token_manager.oauth_client_secret,
+        token_manager.oauth_refresh_token,
+    )
     store_text = selected.get("tokenStore") or raw.get("tokenStore")
     token_store, token_store_url = None, None
     if isinstance(store_text, str) and is_postgres_url(store_text):
@@ -359,11 +369,11 @@ def _parse(
 
 def _app_id(service: dict[str, Any]) -> str:
     """The configured appId, else the one Webex derives from the client id."""
-    from ..webex_ids import app_id_for_client
-
     configured = service.get("appId")
     if isinstance(configured, str) and configured.strip():
         return configured.strip()
+    from ..webex_ids import app_id_for_client
+
     return app_id_for_client(service["clientId"])
 
 

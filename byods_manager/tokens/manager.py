@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 
 from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
-from ..stores.base import integration_scope, service_app_scope
+from ..stores.scopes import integration_scope, service_app_scope
 from ..stores.select import open_config_store
 from .config import ProfileConfig, load_config
-from .endpoints import TokenResponse
 from .status import CheckResult, TokenStatus, build_status
 from .store import StoreData, TokenEntry
 from .tiers import (
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from ..deadline import Deadline
     from ..http import HttpClient
     from ..stores.base import StateStore
+    from .endpoints import TokenResponse
 
 Notify = Callable[[str], None]
 
@@ -60,7 +60,7 @@ class TokenManager:
         self.config = config
         self.deadline = deadline
         self.base_url = base_url.rstrip("/")
-        self.store = store or open_config_store(config, warn=warn)
+        self.store = store or open_config_store(config, warn=warn, deadline=deadline)
         if threshold_seconds is None:
             threshold_seconds = config.refresh_threshold_seconds
         self.threshold = (
@@ -93,7 +93,7 @@ class TokenManager:
         return cls(
             config,
             base_url=base_url,
-            store=open_config_store(config, store, warn=warn),
+            store=open_config_store(config, store, warn=warn, deadline=deadline),
             notify=notify,
             warn=warn,
             deadline=deadline,

@@ -6,9 +6,8 @@ Built from the config and a read-only, reconciled copy of the store: looking nev
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..secrets import redact
 from .config import ProfileConfig
@@ -37,17 +36,36 @@ def relative(when: float | None, now: float | None = None) -> str:
     return f"in {text}" if delta >= 0 else f"{text} ago"
 
 
-@dataclass
 class TierStatus:
-    tier: int
-    credential: str
-    present: bool
-    prefix: str | None = None
-    expires_at: float | None = None
-    refresh_expires_at: float | None = None
-    source: str | None = None
-    note: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    """One tier's credential as `token status` shows it (a prefix, never the secret).
+
+    A plain class (and the records below NamedTuples) rather than dataclasses: this module
+    is on the start-up path of `byods token status`, where each dataclass costs about half
+    a millisecond to define.
+    """
+
+    def __init__(
+        self,
+        tier: int,
+        credential: str,
+        present: bool,
+        prefix: str | None = None,
+        *,
+        expires_at: float | None = None,
+        refresh_expires_at: float | None = None,
+        source: str | None = None,
+        note: str | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.tier = tier
+        self.credential = credential
+        self.present = present
+        self.prefix = prefix
+        self.expires_at = expires_at
+        self.refresh_expires_at = refresh_expires_at
+        self.source = source
+        self.note = note
+        self.warnings = warnings or []
 
     @property
     def name(self) -> str:
@@ -72,8 +90,9 @@ class TierStatus:
         }
 
 
-@dataclass
-class TokenStatus:
+class TokenStatus(NamedTuple):
+    """Everything `token status` shows for one profile."""
+
     config_path: Path
     profile: str | None
     store_path: Path | str
@@ -101,8 +120,9 @@ class TokenStatus:
         }
 
 
-@dataclass
-class CheckResult:
+class CheckResult(NamedTuple):
+    """The outcome of one `token status --check` probe."""
+
     name: str
     ok: bool
     detail: str

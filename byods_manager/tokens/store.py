@@ -37,7 +37,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +54,7 @@ from ..secrets import remember_secret
 from .config import fingerprint
 
 if TYPE_CHECKING:
+    from ..deadline import Deadline
     from .endpoints import TokenResponse
 
 STORE_VERSION = 1
@@ -80,20 +80,50 @@ def default_store_path(configured: Path | None = None) -> Path:
     return paths.state_dir() / STORE_FILENAME
 
 
-@dataclass
 class TokenEntry:
-    """One access/refresh pair with absolute expiry times (epoch seconds, None = unknown)."""
+    """One access/refresh pair with absolute expiry times (epoch seconds, None = unknown).
 
-    access_token: str | None = field(default=None, repr=False)
-    expires_at: float | None = None
-    refresh_token: str | None = field(default=None, repr=False)
-    refresh_expires_at: float | None = None
-    source: str | None = None
-    updated_at: float | None = None
-    known: list[str] = field(default_factory=list, repr=False)
-    config_known: list[str] = field(default_factory=list, repr=False)
-    # The API base URL the tokens came from (None: from the config, or an older store).
-    base_url: str | None = None
+    Plain classes rather than dataclasses (here and :class:`StoreData`): every command
+    that reads a token imports this module at start-up, where a dataclass costs about half
+    a millisecond to define. Two entries are equal when their JSON forms are; the repr
+    leaves the tokens out.
+    """
+
+    def __init__(
+        self,
+        *,
+        access_token: str | None = None,
+        expires_at: float | None = None,
+        refresh_token: str | None = None,
+        refresh_expires_at: float | None = None,
+        source: str | None = None,
+        updated_at: float | None = None,
+        known: list[str] | None = None,
+        config_known: list[str] | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self.access_token = access_token
+        self.expires_at = expires_at
+        self.refresh_token = refresh_token
+        self.refresh_expires_at = refresh_expires_at
+        self.source = source
+        self.updated_at = updated_at
+        self.known: list[str] = known if known is not None else []
+        self.config_known: list[str] = config_known if config_known is not None else []
+        # The API base URL the tokens came from (None: from the config, or an older store).
+        self.base_url = base_url
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TokenEntry) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenEntry(expires_at={self.expires_at!r}, "
+            f"refresh_expires_at={self.refresh_expires_at!r}, source={self.source!r}, "
+            f"updated_at={self.updated_at!r}, base_url={self.base_url!r})"
+        )
 
     def bound_elsewhere(self, base_url: str) -> bool:
         """True when these tokens were issued by another API base URL: never send them."""
@@ -244,11 +274,30 @@ def _opt_num(value: Any, where: str) -> float | None:
     return float(value)
 
 
-@dataclass
 class StoreData:
-    service_apps: dict[str, TokenEntry] = field(default_factory=dict)
-    integrations: dict[str, TokenEntry] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    """The token document in memory; keys this module does not know are kept in ``extra``."""
+
+    def __init__(
+        self,
+        *,
+        service_apps: dict[str, TokenEntry] | None = None,
+        integrations: dict[str, TokenEntry] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.service_apps: dict[str, TokenEntry] = service_apps if service_apps is not None else {}
+        self.integrations: dict[str, TokenEntry] = integrations if integrations is not None else {}
+        self.extra: dict[str, Any] = extra if extra is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoreData) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (
+            f"StoreData(service_apps={self.service_apps!r}, "
+            f"integrations={self.integrations!r}, extra keys={sorted(self.extra)!r})"
+        )
 
     def service_app(self, key: str) -> TokenEntry:
         return self.service_apps.setdefault(key, TokenEntry())
@@ -326,9 +375,12 @@ class TokenStore:
         *,
         sleep: Callable[[float], None] = time.sleep,
         warn: Callable[[str], None] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        # The command's --timeout: waiting for the lock ends with it (saving does not).
+        self.deadline = deadline
         self._cache: tuple[tuple[int, int, int], StoreData] | None = None
         self._reserved: tuple[int, str] | None = None
         self._sleep = sleep
@@ -371,6 +423,11 @@ class TokenStore:
 
         Writes into the space :meth:`reserve` set aside when there is one. A failing save
         is retried for a while; if it still fails, the error names the file.
+
+        The retries deliberately outlive the command's deadline (``--timeout``): what is
+        being saved may be a refresh token Webex just rotated, which exists nowhere else,
+        so the command overruns its deadline by at most ``SAVE_ATTEMPTS - 1`` waits of
+        ``SAVE_RETRY_SECONDS`` rather than lose it (the warning says so).
         """
         text = json.dumps(data.to_json(), indent=2, sort_keys=False) + "\n"
         problem = ""
@@ -385,9 +442,13 @@ class TokenStore:
             except OSError as exc:
                 problem = exc.strerror or str(exc)
             if attempt < SAVE_ATTEMPTS:
+                overrun = ""
+                if self.deadline is not None and self.deadline.remaining() <= 0:
+                    overrun = f", past the command's deadline ({self.deadline.label})"
                 self.warn(
                     f"could not save the token store {self.path} ({problem}); "
                     f"retrying in {SAVE_RETRY_SECONDS:.0f}s (attempt {attempt}/{SAVE_ATTEMPTS})"
+                    f"{overrun}"
                 )
                 self._sleep(SAVE_RETRY_SECONDS)
         raise ByodsError(
@@ -468,6 +529,9 @@ class TokenStore:
     def locked(self, scope: str | None = None) -> Iterator[StoreData]:
         """Hold the cross-process lock and yield freshly re-read content.
 
+        The wait for the lock is :attr:`lock_timeout`, or what is left of the command's
+        deadline when that is less (then the error names the deadline and the lock file).
+
         Changes are written only by explicit :meth:`save` calls inside the block, so a
         rotated refresh token can be persisted before anything else happens. ``scope`` is
         accepted for the store interface and ignored: one file lock covers every entry.
@@ -481,7 +545,10 @@ class TokenStore:
             finally:
                 self._held.depth -= 1
             return
-        with file_lock(self.path, timeout=self.lock_timeout):
+        wait, deadline_label = self.lock_timeout, None
+        if self.deadline is not None and self.deadline.remaining() < wait:
+            wait, deadline_label = self.deadline.remaining(), self.deadline.label
+        with file_lock(self.path, timeout=wait, deadline_label=deadline_label):
             self._held.depth = 1
             self._cache = None
             self._remove_stale_temp_files()

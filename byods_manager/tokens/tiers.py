@@ -16,18 +16,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ApiError, AuthRequiredError, ByodsError, ConfigError
 from ..secrets import redact
-from . import endpoints
 from .config import ProfileConfig
 from .store import StoreData, TokenEntry
 
 if TYPE_CHECKING:
     from ..http import HttpClient
+    from . import endpoints  # imported where a token endpoint is called: looking is cheaper
 
 DEFAULT_THRESHOLD_SECONDS = 300.0
 REJECTED_SOURCE = "rejected"
@@ -45,14 +44,23 @@ SETUP_HINT = "Run `byods auth setup` (or `python setup_oauth.py`), then `byods t
 DEFINITIVE_STATUSES = frozenset({400, 401, 403, 404})
 
 
-@dataclass(frozen=True)
-class RefreshOutcome:
-    """Which tier produced the access token (0 = the stored one was kept) and its expiry."""
+class RefreshOutcome(NamedTuple):
+    """Which tier produced the access token (0 = the stored one was kept) and its expiry.
+
+    NamedTuples, not dataclasses: this module is imported at start-up by every command
+    that reads a token, where a dataclass costs about half a millisecond to define.
+    """
 
     tier: int
     expires_at: float | None
     refresh_expires_at: float | None
-    token: str = field(default="", repr=False, compare=False)
+    token: str = ""
+
+    def __repr__(self) -> str:  # without the token
+        return (
+            f"RefreshOutcome(tier={self.tier!r}, expires_at={self.expires_at!r}, "
+            f"refresh_expires_at={self.refresh_expires_at!r})"
+        )
 
     @property
     def refreshed(self) -> bool:
@@ -72,8 +80,9 @@ class RefreshOutcome:
         }
 
 
-@dataclass
-class _Failure:
+class _Failure(NamedTuple):
+    """Why one tier could not produce a token."""
+
     tier: int
     text: str
     definitive: bool
@@ -274,6 +283,8 @@ class RefreshChain:
             return None
         service = self.config.service_app
         self.notify("refreshing the service-app access token with its refresh token")
+        from . import endpoints
+
         try:
             response = endpoints.refresh_grant(
                 self._http(),
@@ -297,6 +308,8 @@ class RefreshChain:
         label = f"tier 2 (Applications API with the {what})"
         service = self.config.service_app
         self.notify("requesting a new service-app token pair from the Applications API")
+        from . import endpoints
+
         try:
             response = endpoints.mint_service_app_token(
                 self._http(),
@@ -366,6 +379,8 @@ class RefreshChain:
         assert manager.oauth_client_id is not None
         integration = data.integration(manager.oauth_client_id)
         assert integration.refresh_token is not None
+        from . import endpoints
+
         response = endpoints.refresh_grant(
             self._http(),
             client_id=manager.oauth_client_id,
