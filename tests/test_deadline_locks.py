@@ -80,3 +80,27 @@ def test_a_failing_save_is_retried_past_the_deadline_and_keeps_the_rotated_token
     assert len(waits) == SAVE_ATTEMPTS - 2
     assert all("past the command's deadline (--timeout 0s)" in note for note in notes)
     assert store.load().service_apps["app@org"].refresh_token == "rotated-refresh-1234"
+
+
+def test_the_deadline_ends_the_wait_for_a_postgresql_token_lock(pg_url: str) -> None:
+    """The PostgreSQL store's lock wait obeys --timeout too (it used its own 120 s)."""
+    from byods_manager.errors import ByodsError
+    from byods_manager.stores.postgres import PostgresStore
+
+    holder = PostgresStore(pg_url)
+    waiter = PostgresStore(pg_url, deadline=Deadline(1.0, label="--timeout 1s"))
+    try:
+        with holder.locked():
+            try:
+                with waiter.locked("serviceApps/app@org"):
+                    raise AssertionError("the lock was taken while another store held it")
+            except ByodsError as exc:
+                message = str(exc)
+        assert "--timeout 1s" in message
+        assert "ended the wait" in message
+        assert "postgresql://" in message
+        with waiter.locked("serviceApps/app@org") as data:  # free again: taken at once
+            assert isinstance(data, StoreData)
+    finally:
+        holder.close()
+        waiter.close()

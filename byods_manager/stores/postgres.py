@@ -45,6 +45,8 @@ from .urls import redact_url, url_password
 if TYPE_CHECKING:
     import psycopg
 
+    from ..deadline import Deadline
+
 T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 10
 INSTALL_HINT = "pip install 'byods-manager[postgres]'"
@@ -70,8 +72,10 @@ class PostgresStore:
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         warn: Callable[[str], None] | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self._url = url
+        self.deadline = deadline
         self.warn = warn or (lambda message: None)
         self.lock_timeout = lock_timeout
         self.connect_timeout = connect_timeout
@@ -348,9 +352,17 @@ class PostgresStore:
             with contextlib.suppress(_driver().Error):
                 conn.execute(sql.UNLOCK_TOKENS, (key,))
 
+    def _lock_wait(self) -> tuple[float, str | None]:
+        """How long to wait for a lock: the lock timeout, or what is left of the command's
+        deadline when that is less (with the deadline's label, for the error)."""
+        if self.deadline is not None and self.deadline.remaining() < self.lock_timeout:
+            return max(0.001, self.deadline.remaining()), self.deadline.label
+        return self.lock_timeout, None
+
     def _configure_lock_session(self, conn: psycopg.Connection[Any]) -> None:
+        wait, _ = self._lock_wait()
         try:
-            conn.execute(sql.PREPARE_LOCK_SESSION, (f"{int(self.lock_timeout * 1000)}ms",))
+            conn.execute(sql.PREPARE_LOCK_SESSION, (f"{max(1, int(wait * 1000))}ms",))
         except _driver().Error as exc:
             raise self._unavailable(exc) from None
 
@@ -359,6 +371,13 @@ class PostgresStore:
         try:
             conn.execute(statement, (key,))
         except pg.errors.LockNotAvailable:
+            wait, deadline_label = self._lock_wait()
+            if deadline_label:
+                raise ByodsError(
+                    f"Gave up waiting for the token lock in {self.location}: the command's "
+                    f"deadline ({deadline_label}) ended the wait (another byods process holds "
+                    "the lock). Try again, or allow more time with --timeout."
+                ) from None
             raise ByodsError(
                 f"Timed out after {self.lock_timeout:.0f}s waiting for the token lock in "
                 f"{self.location} (another byods process holds it)."

@@ -45,11 +45,11 @@ def open_store(
 ) -> StateStore:
     """The store at ``location`` (nothing is connected or read yet); ``warn`` receives
     notes such as a save being retried. With ``deadline`` (the command's ``--timeout``)
-    the file store waits for its lock no longer than the deadline allows."""
+    a store waits for its lock no longer than the deadline allows."""
     if is_postgres_url(location):
         from .postgres import PostgresStore
 
-        return PostgresStore(location, warn=warn)
+        return PostgresStore(location, warn=warn, deadline=deadline)
     from .file_store import FileStore
 
     return FileStore(Path(location), warn=warn, deadline=deadline)
