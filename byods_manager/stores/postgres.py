@@ -190,13 +190,14 @@ class PostgresStore:
         return self._run(self._load_with)
 
     def _load_with(self, conn: psycopg.Connection[Any]) -> StoreData:
-        known = self._cache[0] if self._cache is not None else -1
+        cache = self._cache  # once: another thread may forget it meanwhile
+        known = cache[0] if cache is not None else -1
         row = conn.execute(sql.LOAD_DOCUMENT, (known, sql.TOKENS_DOCUMENT)).fetchone()
         if row is None:
             return StoreData()
         revision, body = row
-        if body is None and self._cache is not None:
-            return _copy(self._cache[1])
+        if body is None and cache is not None:
+            return _copy(cache[1])
         try:
             data = StoreData.from_json(body)
         except ValueError as exc:
