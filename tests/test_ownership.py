@@ -82,6 +82,32 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_stops(state_store: Sta
     assert dead.events() == ["owns", "lost"]
 
 
+def test_heartbeat_renewals_keep_an_org_and_a_taken_org_is_not_confirmed(
+    state_store: StateStore,
+) -> None:
+    a = Replica(state_store, targets("org-1"), lease=60.0)
+    b = Replica(state_store, targets("org-1"))
+    (target,) = a.ownership()
+    assert target.lease is not None and target.lease.holds() and target.lease.confirm()
+    a.ownership.renew_held()  # what the heartbeat does every third of a lease
+    assert b.cycle() == []
+    # An operator (or an expiry) gives the org to b: a's next write is refused.
+    state_store.release_lease("org:org-1", a.ownership.owner_id)
+    assert b.cycle() == ["org-1"]
+    assert target.lease.holds()  # a has not heard yet ...
+    assert not target.lease.confirm()  # ... but the renewal before a write fails
+    assert not target.lease.holds()
+    a.ownership.renew_held()
+    assert a.events() == ["owns", "lost"]  # said once
+    assert {lease.owner for lease in state_store.leases()} == {b.ownership.owner_id}
+
+
+def test_a_lease_not_renewed_for_a_whole_period_is_not_trusted(state_store: StateStore) -> None:
+    a = Replica(state_store, targets("org-1"), lease=0.0)
+    (target,) = a.ownership()
+    assert target.lease is not None and not target.lease.holds()
+
+
 def test_release_all_hands_orgs_over_and_removed_orgs_are_released(
     state_store: StateStore,
 ) -> None:
