@@ -178,6 +178,7 @@ def keepalive_command(
         log=log,
         interval=interval_seconds,
         concurrency=concurrency,
+        owner_elsewhere=ownership.owner_elsewhere,
     )
     listener = _start_listener(service, address, log, receiver) if address else None
     try:

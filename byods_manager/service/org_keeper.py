@@ -47,10 +47,11 @@ class OrgKeeper:
         self._auth_key = f"{self.org}:auth"
         sinks.metrics.add_org(self.org)
 
-    def retire(self) -> None:
-        """The org left the fleet (removed, deauthorized): close what was announced
-        about it, since nothing will resolve it any more."""
-        text = f"Org {self.org} is no longer kept (removed or deauthorized)."
+    def retire(self, reason: str | None = None) -> None:
+        """The org is no longer kept here: close what was announced about it, since this
+        replica will not resolve it any more. ``reason`` says why (default: the org left
+        the fleet, removed or deauthorized)."""
+        text = reason or f"Org {self.org} is no longer kept (removed or deauthorized)."
         token_subjects = ("service_app", "integration")
         for subject in token_subjects:
             self.sinks.alerter.resolve(alerts.TOKEN_REFRESH_FAILED, f"{self.org}:{subject}", text)

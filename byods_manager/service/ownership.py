@@ -70,6 +70,8 @@ class Ownership:
         # lease runs at least until that moment plus lease_seconds.
         self._renewed: dict[str, float] = {}
         self._lock = threading.Lock()
+        # Orgs of the fleet another replica held at the last cycle -> that replica.
+        self._elsewhere: dict[str, str] = {}
 
     @property
     def held(self) -> set[str]:
@@ -82,11 +84,24 @@ class Ownership:
         for org_id in sorted(self.held - wanted):
             self._release(org_id)
         owners = {lease.name: lease.owner for lease in self.store.leases()}
-        return [
-            dataclasses.replace(target, lease=OrgClaim(self, target.org_id))
-            for target in targets
-            if self._claim(target, owners)
-        ]
+        mine = [target for target in targets if self._claim(target, owners)]
+        claimed = {target.org_id for target in mine}
+        self._elsewhere = {
+            org_id: self._other_owner(owners.get(lease_name(org_id))) for org_id in wanted - claimed
+        }
+        return [dataclasses.replace(target, lease=OrgClaim(self, target.org_id)) for target in mine]
+
+    def _other_owner(self, seen: str | None) -> str:
+        """The replica named in the lease (read before this cycle's claims, so it may
+        still name this one when the org was just lost)."""
+        return (
+            f"replica {seen}" if seen is not None and seen != self.owner_id else "another replica"
+        )
+
+    def owner_elsewhere(self, org_id: str) -> str | None:
+        """Who keeps ``org_id`` instead of this replica (``replica <id>``); None when the
+        org is not in the fleet any more."""
+        return self._elsewhere.get(org_id)
 
     def _claim(self, target: OrgTarget, owners: dict[str, str]) -> bool:
         org_id = target.org_id
