@@ -1,7 +1,10 @@
 """Which replica keeps which org: one lease ``org:<org_id>`` per org in the shared store.
 
 Each cycle, :class:`Ownership` renews the leases this replica holds, tries to acquire the
-ones it does not, and hands the keepalive loop only the orgs it owns. While a pass runs,
+ones it does not, and hands the keepalive loop only the orgs it owns. The orgs are spread:
+every replica also holds a presence lease ``replica:<id>``, and takes at most its fair
+share of the orgs (``ceil(orgs / live replicas)``), handing over (releasing) what it holds
+beyond it, e.g. when more replicas start. While a pass runs,
 a heartbeat (:mod:`.lease_heartbeat`) renews the held leases every third of a lease, so a
 pass longer than the lease keeps its orgs; and right before each write (an extension) the
 org's lease is renewed once more in the store (:meth:`Ownership.confirm`): a replica that
@@ -30,10 +33,12 @@ from .orgs import OrgSource, OrgTarget
 
 if TYPE_CHECKING:
     from ..stores.base import StateStore
+    from ..stores.leases import Lease
     from .logs import EventLog
 
 DEFAULT_LEASE_SECONDS = 60.0
 LEASE_PREFIX = "org:"
+REPLICA_PREFIX = "replica:"
 
 
 def replica_id() -> str:
@@ -43,6 +48,20 @@ def replica_id() -> str:
 
 def lease_name(org_id: str) -> str:
     return f"{LEASE_PREFIX}{org_id}"
+
+
+def live_replicas(leases: Sequence[Lease], now: float) -> int:
+    """Replicas whose presence lease has not expired (at least this one)."""
+    alive = sum(
+        1 for lease in leases if lease.name.startswith(REPLICA_PREFIX) and lease.expires_at > now
+    )
+    return max(1, alive)
+
+
+def fair_share(orgs: int, replicas: int) -> int:
+    """The most orgs one replica takes while others are alive: ``ceil(orgs / replicas)``,
+    so the orgs spread over the replicas and every org still finds an owner."""
+    return -(-orgs // max(1, replicas))
 
 
 class Ownership:
@@ -72,6 +91,7 @@ class Ownership:
         self._lock = threading.Lock()
         # Orgs of the fleet another replica held at the last cycle -> that replica.
         self._elsewhere: dict[str, str] = {}
+        self.presence = f"{REPLICA_PREFIX}{owner_id}"
 
     @property
     def held(self) -> set[str]:
@@ -83,13 +103,33 @@ class Ownership:
         wanted = {target.org_id for target in targets}
         for org_id in sorted(self.held - wanted):
             self._release(org_id)
-        owners = {lease.name: lease.owner for lease in self.store.leases()}
-        mine = [target for target in targets if self._claim(target, owners)]
+        self._announce()
+        leases = self.store.leases()
+        owners = {lease.name: lease.owner for lease in leases}
+        share = fair_share(len(targets), live_replicas(leases, time.time()))
+        held = [target for target in targets if target.org_id in self.held]
+        mine = [target for target in held if self._claim(target, owners)]
+        for target in mine[share:]:  # more than this replica's share: hand the rest over
+            self._release(target.org_id)
+        mine = mine[:share]
+        for target in targets:
+            if len(mine) >= share:
+                break
+            if target.org_id not in self.held and self._claim(target, owners):
+                mine.append(target)
         claimed = {target.org_id for target in mine}
         self._elsewhere = {
             org_id: self._other_owner(owners.get(lease_name(org_id))) for org_id in wanted - claimed
         }
-        return [dataclasses.replace(target, lease=OrgClaim(self, target.org_id)) for target in mine]
+        return [
+            dataclasses.replace(target, lease=OrgClaim(self, target.org_id))
+            for target in targets
+            if target.org_id in claimed
+        ]
+
+    def _announce(self) -> None:
+        """This replica's presence lease, which the others count to size their share."""
+        self.store.acquire_lease(self.presence, self.owner_id, self.lease_seconds)
 
     def _other_owner(self, seen: str | None) -> str:
         """The replica named in the lease (read before this cycle's claims, so it may
@@ -138,11 +178,12 @@ class Ownership:
     def renew_held(self) -> None:
         """The heartbeat: renew every held lease (a store outage is left to :meth:`holds`,
         which stops trusting a lease once it may have run out)."""
-        for org_id in sorted(self.held):
-            try:
+        try:
+            self.store.renew_lease(self.presence, self.owner_id, self.lease_seconds)
+            for org_id in sorted(self.held):
                 self._renew(org_id)
-            except StoreUnavailableError:
-                return
+        except StoreUnavailableError:
+            return
 
     def holds(self, org_id: str) -> bool:
         """Held, and renewed recently enough that no other replica can have taken it."""
@@ -169,6 +210,7 @@ class Ownership:
         the leases to expire."""
         for org_id in sorted(self.held):
             self._release(org_id)
+        self.store.release_lease(self.presence, self.owner_id)
 
 
 @dataclasses.dataclass(frozen=True)
