@@ -106,18 +106,7 @@ class Ownership:
         self._announce()
         leases = self.store.leases()
         owners = {lease.name: lease.owner for lease in leases}
-        share = fair_share(len(targets), live_replicas(leases, time.time()))
-        held = [target for target in targets if target.org_id in self.held]
-        mine = [target for target in held if self._claim(target, owners)]
-        for target in mine[share:]:  # more than this replica's share: hand the rest over
-            self._release(target.org_id)
-        mine = mine[:share]
-        for target in targets:
-            if len(mine) >= share:
-                break
-            if target.org_id not in self.held and self._claim(target, owners):
-                mine.append(target)
-        claimed = {target.org_id for target in mine}
+        claimed = self._claim_share(targets, leases, owners)
         self._elsewhere = {
             org_id: self._other_owner(owners.get(lease_name(org_id))) for org_id in wanted - claimed
         }
@@ -126,6 +115,29 @@ class Ownership:
             for target in targets
             if target.org_id in claimed
         ]
+
+    def _claim_share(
+        self, targets: list[OrgTarget], leases: Sequence[Lease], owners: dict[str, str]
+    ) -> set[str]:
+        """Keep the held orgs up to this replica's fair share (handing the rest over),
+        then take free or expired ones until the share is reached."""
+        now = time.time()
+        share = fair_share(len(targets), live_replicas(leases, now))
+        # Held by another replica and not expired: not worth an acquire attempt.
+        busy = {lease.name for lease in leases if lease.owner != self.owner_id}
+        busy -= {lease.name for lease in leases if lease.expires_at <= now}
+        held = self.held
+        mine = [t.org_id for t in targets if t.org_id in held and self._claim(t, owners)]
+        for org_id in mine[share:]:
+            self._release(org_id)
+        mine = mine[:share]
+        for target in targets:
+            if len(mine) >= share:
+                break
+            free = target.org_id not in held and lease_name(target.org_id) not in busy
+            if free and self._claim(target, owners):
+                mine.append(target.org_id)
+        return set(mine)
 
     def _announce(self) -> None:
         """This replica's presence lease, which the others count to size their share."""
