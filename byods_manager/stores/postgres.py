@@ -190,7 +190,7 @@ class PostgresStore:
         return self._run(self._load_with)
 
     def _load_with(self, conn: psycopg.Connection[Any]) -> StoreData:
-        cache = self._cache  # once: another thread may forget it meanwhile
+        cache = self._cache  # once: other threads replace or reset it meanwhile
         known = cache[0] if cache is not None else -1
         row = conn.execute(sql.LOAD_DOCUMENT, (known, sql.TOKENS_DOCUMENT)).fetchone()
         if row is None:
