@@ -14,7 +14,12 @@ latency to a real database server comes on top) and the project's Webex sandbox:
 * lease takeover time: a replica holding a lease (TTL 2 s, renewed every 0.5 s) is
   SIGKILLed; another polls every 50 ms; time from the kill to the takeover;
 * keepalive replica takeover: two `byods keepalive --lease 3s` replicas on one PostgreSQL
-  store; the org's owner is SIGKILLed; time until the other logs ``took_over``.
+  store; the org's owner is SIGKILLed; time until the other logs ``took_over`` (held
+  leases are renewed by a heartbeat every third of a lease, passes or not);
+* passes longer than the lease: the same two replicas while every pass extends six data
+  sources through a slow sandbox (each pass several times the lease); ownership changes
+  while the owner is alive (each one lets a second replica extend in the same window) and
+  the sandbox's PUTs made outside the window of the token they replaced.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import requests  # noqa: E402
+
 from byods_manager.sandbox import Sandbox  # noqa: E402
 from byods_manager.stores.select import open_store  # noqa: E402
 from byods_manager.tokens.config import load_config  # noqa: E402
@@ -47,6 +54,10 @@ ROUNDS = 3
 HOSTS, PROCESSES = 2, 10
 LEASE_TTL = 2.0
 REPLICA_LEASE = 3.0
+LONG_PASS_DATA_SOURCES = 6
+LONG_PASS_LATENCY_MS = 300
+LONG_PASS_SECONDS = 20.0
+SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"
 SERVICE_APP_REFRESH = "POST /access_token [refresh_token:service_app]"
 REFRESH_SECONDS = 0.3
 
@@ -298,12 +309,12 @@ def takeover_time(work: Path, admin_url: str) -> None:
 class Replica:
     """A `byods keepalive` process whose stderr lines are collected as they come."""
 
-    def __init__(self, env: dict[str, str], store_url: str) -> None:
+    def __init__(self, env: dict[str, str], store_url: str, *args: str) -> None:
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "byods_manager", "keepalive"),
                 *("--listen", "127.0.0.1:0", "--lease", f"{REPLICA_LEASE:g}s"),
-                *("--store", store_url),
+                *("--store", store_url, *args),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -320,6 +331,9 @@ class Replica:
 
     def seen(self, event: str) -> float | None:
         return next((when for when, line in self.lines if f" {event} " in line), None)
+
+    def count(self, event: str) -> int:
+        return sum(1 for _, line in self.lines if f" {event} " in line)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -338,17 +352,74 @@ def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
 def replica_takeover(sandbox: Sandbox, work: Path, admin_url: str) -> None:
     bound = 2 * REPLICA_LEASE
     print(f"Keepalive replica takeover after SIGKILL (2 replicas, --lease {REPLICA_LEASE:g}s):")
+    env = replica_env(sandbox, work)
+    samples = [_one_takeover(env, new_database(admin_url)) for _ in range(ROUNDS)]
+    text = ", ".join(f"{s:.2f}" for s in samples)
+    print(f"  postgres  {text} s  (guarantee: within two lease periods, {bound:g} s)")
+
+
+def replica_env(sandbox: Sandbox, work: Path) -> dict[str, str]:
     config = sandbox.write_config(work / "replicas" / "token-config.json")
-    env = {
+    return {
         **os.environ,
         "PYTHONPATH": str(REPO),
         "BYODS_CONFIG": str(config),
         "WEBEX_API_BASE_URL": sandbox.base_url,
         "BYODS_AUDIT_LOG": str(work / "replicas" / "audit.jsonl"),
     }
-    samples = [_one_takeover(env, new_database(admin_url)) for _ in range(ROUNDS)]
-    text = ", ".join(f"{s:.2f}" for s in samples)
-    print(f"  postgres  {text} s  (guarantee: within two lease periods, {bound:g} s)")
+
+
+def long_passes(sandbox: Sandbox, work: Path, admin_url: str) -> None:
+    """Two replicas while every pass lasts several lease periods."""
+    print(
+        f"Passes longer than the lease (2 replicas, --lease {REPLICA_LEASE:g}s, "
+        f"{LONG_PASS_DATA_SOURCES} data sources due on every pass, "
+        f"{LONG_PASS_LATENCY_MS} ms per request, {LONG_PASS_SECONDS:g} s):"
+    )
+    env = replica_env(sandbox, work)
+    register(sandbox, LONG_PASS_DATA_SOURCES)
+    sandbox.reset()
+    sandbox.set_latency(LONG_PASS_LATENCY_MS)
+    # Due on every pass: a window longer than the 1-minute lifetime covers all of it.
+    args = ("--renew-before", "2m", "--interval", "1s")
+    store_url = new_database(admin_url)
+    replicas = [Replica(env, store_url, *args) for _ in range(2)]
+    try:
+        time.sleep(LONG_PASS_SECONDS)
+    finally:
+        for replica in replicas:
+            replica.stop()
+        sandbox.set_latency(0)
+    first = min(replicas, key=lambda r: r.seen("owns") or float("inf"))
+    other = next(r for r in replicas if r is not first)
+    passes = sum(1 for _, line in first.lines if " cycle orgs=1 " in line)
+    moves = sum(r.count("took_over") + r.count("lost") for r in replicas)
+    puts = sum(len(items) for items in sandbox.extensions().values())
+    print(f"  passes of the first owner: {passes}; takeovers/losses while it lived: {moves}")
+    print(
+        f"  PUTs: {puts}; extensions by the first owner: {first.count('extended')}, "
+        f"by the other replica: {other.count('extended')}"
+    )
+
+
+def register(sandbox: Sandbox, count: int) -> None:
+    token = sandbox.issue_access_token("service_app")
+    for index in range(count):
+        body = {
+            "url": f"https://dap.example.com/bench/{index}",
+            "schemaId": SCHEMA,
+            "audience": "bench",
+            "subject": f"s{index}",
+            "nonce": str(uuid.uuid4()),
+            "tokenLifetimeMinutes": 1,
+        }
+        answer = requests.post(
+            sandbox.base_url + "/dataSources",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
 
 
 def _one_takeover(env: dict[str, str], store_url: str) -> float:
@@ -382,6 +453,7 @@ def main() -> None:
                 refreshes_per_expiry(sandbox, work, admin_url)
                 two_orgs_at_once(work, admin_url)
                 replica_takeover(sandbox, work, admin_url)
+                long_passes(sandbox, work, admin_url)
             takeover_time(work, admin_url)
         finally:
             server.cleanup()

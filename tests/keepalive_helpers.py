@@ -134,3 +134,19 @@ class KeepaliveProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=5)
+
+
+def puts_outside_their_window(
+    extensions: dict[str, list[dict[str, float]]], renew_before: float
+) -> list[tuple[str, dict[str, float]]]:
+    """The sandbox's PUTs (``Sandbox.extensions()``) that did not fall inside the renewal
+    window of the token they replaced: made before it opened (``renew_before`` plus the
+    largest jitter, 10 %, ahead of the expiry: a second extension in one window) or after
+    the token had expired (a window missed)."""
+    earliest = renew_before * 1.1
+    return [
+        (ds_id, put)
+        for ds_id, puts in extensions.items()
+        for put in puts
+        if not put["replacedExpiry"] - earliest <= put["at"] < put["replacedExpiry"]
+    ]

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 
 from byods_manager.sandbox import Sandbox
+from byods_manager.service.scheduler import renewal_time
 from byods_manager.stores.postgres import PostgresStore
 from tests.keepalive_helpers import (
     KeepaliveProcess,
     data_sources_by_id,
     keepalive_env,
+    puts_outside_their_window,
     register_data_sources,
     wait_for,
 )
@@ -119,3 +122,49 @@ def test_one_owner_takeover_after_kill_and_one_extend_per_window(
     # Only the new owner extended (the window opened after the kill).
     assert extends_by_data_source([audits[replicas.index(took[0])]]) == counts
     assert set(data_sources_by_id(sandbox)) >= set(ids)
+
+
+def test_a_pass_longer_than_the_lease_keeps_its_org_and_extends_each_data_source_once(
+    sandbox: Sandbox, sandbox_config: Path, tmp_path: Path, pg_url: str
+) -> None:
+    # Six data sources, all due by the time the replicas start, and a sandbox slow enough
+    # that one pass over them (list, then a GET and a PUT each) lasts well over the 3 s
+    # lease. The lease must be renewed during the pass: if it ran out, the other replica
+    # would take the org over and extend what the first one had not reached yet (twice in
+    # one window).
+    ids = register_data_sources(sandbox, 6, lifetime_minutes=LIFETIME_MINUTES)
+    renew_before = 50.0
+    due = [
+        renewal_time(ds.expires_at.timestamp(), float(ds.claims["iat"]), renew_before, ds.id)
+        for ds in data_sources_by_id(sandbox).values()
+        if ds.id in ids and ds.expires_at is not None and ds.claims
+    ]
+    time.sleep(max(0.0, max(due) - time.time()))
+    sandbox.reset()
+    sandbox.set_latency(500)
+    base = keepalive_env(sandbox, sandbox_config, tmp_path)
+    args = ("--lease", LEASE, "--renew-before", f"{renew_before:g}s", "--interval", "1s")
+    replicas = [
+        KeepaliveProcess(
+            replica_env(base, tmp_path / f"host{i}", pg_url, tmp_path / f"a{i}"), *args
+        )
+        for i in range(2)
+    ]
+    try:
+        owner = wait_for(lambda: owner_of(replicas, "owns org="), "a replica to own the org")
+        wait_for(lambda: owner[0].find("cycle orgs=1 lists=1 extended=6"), "the long pass")
+        # The other replica has been trying to take the org over all along.
+        other = next(replica for replica in replicas if replica is not owner[0])
+        cycles = other.count("cycle")
+        wait_for(lambda: other.count("cycle") >= cycles + 2, "two more cycles of the other")
+        extensions = sandbox.extensions()
+    finally:
+        codes = [replica.stop() for replica in replicas]
+    logs = "\n".join(line for replica in replicas for line in replica.lines)
+
+    assert sorted(extensions) == sorted(ids)
+    assert puts_outside_their_window(extensions, renew_before) == [], logs
+    assert len(owner) == 1
+    assert not owner_of(replicas, "took_over") and not owner_of(replicas, "lost"), logs
+    assert "orgs=0" in (other.find("cycle") or "")
+    assert codes == [0, 0]

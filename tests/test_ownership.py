@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,13 @@ import pytest
 from byods_manager.sandbox import Sandbox
 from byods_manager.service.logs import EventLog
 from byods_manager.service.orgs import OrgTarget
-from byods_manager.service.ownership import Ownership, owned, replica_id
+from byods_manager.service.ownership import (
+    Ownership,
+    fair_share,
+    live_replicas,
+    owned,
+    replica_id,
+)
 from byods_manager.stores.base import StateStore
 from byods_manager.stores.select import open_store
 from tests.fixtures_stores import BACKENDS
@@ -56,16 +63,44 @@ class Replica:
         return [line.split()[2] for line in self.stream.getvalue().splitlines()]
 
 
+def org_owners(store: StateStore) -> dict[str, str]:
+    return {lease.name: lease.owner for lease in store.leases() if lease.name.startswith("org:")}
+
+
 def test_each_org_has_one_owner_and_changes_are_logged_once(state_store: StateStore) -> None:
     a = Replica(state_store, targets("org-1", "org-2"))
     b = Replica(state_store, targets("org-1", "org-2"))
-    assert a.cycle() == ["org-1", "org-2"]
-    assert b.cycle() == []
-    assert a.cycle() == ["org-1", "org-2"] and b.cycle() == []
-    assert a.events() == ["owns", "owns"]
-    assert b.events() == []
-    owners = {lease.name: lease.owner for lease in state_store.leases()}
-    assert owners == {"org:org-1": a.ownership.owner_id, "org:org-2": a.ownership.owner_id}
+    assert a.cycle() == ["org-1", "org-2"]  # alone: every org
+    assert b.cycle() == []  # its share is one org, and none is free
+    assert a.cycle() == ["org-1"]  # a sees b: hands the org beyond its share over
+    assert b.cycle() == ["org-2"]
+    assert a.cycle() == ["org-1"] and b.cycle() == ["org-2"]
+    assert a.events() == ["owns", "owns", "released"]
+    assert b.events() == ["owns"]
+    assert org_owners(state_store) == {
+        "org:org-1": a.ownership.owner_id,
+        "org:org-2": b.ownership.owner_id,
+    }
+
+
+@pytest.mark.parametrize(
+    ("orgs", "replicas", "share"), [(3, 3, 1), (3, 2, 2), (3, 1, 3), (0, 2, 0), (1, 3, 1)]
+)
+def test_fair_share_spreads_orgs_and_leaves_none_without_an_owner(
+    orgs: int, replicas: int, share: int
+) -> None:
+    assert fair_share(orgs, replicas) == share
+    assert share * replicas >= orgs
+
+
+def test_three_replicas_over_three_orgs_own_one_each(state_store: StateStore) -> None:
+    orgs = targets("org-1", "org-2", "org-3")
+    replicas = [Replica(state_store, orgs) for _ in range(3)]
+    for _ in range(3):
+        owned_now = [replica.cycle() for replica in replicas]
+    assert sorted(org for owned in owned_now for org in owned) == ["org-1", "org-2", "org-3"]
+    assert [len(owned) for owned in owned_now] == [1, 1, 1]
+    assert live_replicas(state_store.leases(), time.time()) == 3
 
 
 def test_an_expired_lease_is_taken_over_and_the_old_owner_stops(state_store: StateStore) -> None:
@@ -82,6 +117,32 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_stops(state_store: Sta
     assert dead.events() == ["owns", "lost"]
 
 
+def test_heartbeat_renewals_keep_an_org_and_a_taken_org_is_not_confirmed(
+    state_store: StateStore,
+) -> None:
+    a = Replica(state_store, targets("org-1"), lease=60.0)
+    b = Replica(state_store, targets("org-1"))
+    (target,) = a.ownership()
+    assert target.lease is not None and target.lease.holds() and target.lease.confirm()
+    a.ownership.renew_held()  # what the heartbeat does every third of a lease
+    assert b.cycle() == []
+    # An operator (or an expiry) gives the org to b: a's next write is refused.
+    state_store.release_lease("org:org-1", a.ownership.owner_id)
+    assert b.cycle() == ["org-1"]
+    assert target.lease.holds()  # a has not heard yet ...
+    assert not target.lease.confirm()  # ... but the renewal before a write fails
+    assert not target.lease.holds()
+    a.ownership.renew_held()
+    assert a.events() == ["owns", "lost"]  # said once
+    assert set(org_owners(state_store).values()) == {b.ownership.owner_id}
+
+
+def test_a_lease_not_renewed_for_a_whole_period_is_not_trusted(state_store: StateStore) -> None:
+    a = Replica(state_store, targets("org-1"), lease=0.0)
+    (target,) = a.ownership()
+    assert target.lease is not None and not target.lease.holds()
+
+
 def test_release_all_hands_orgs_over_and_removed_orgs_are_released(
     state_store: StateStore,
 ) -> None:
@@ -95,7 +156,8 @@ def test_release_all_hands_orgs_over_and_removed_orgs_are_released(
     assert b.cycle() == ["org-1", "org-2"]
     assert a.events() == ["owns", "owns", "released", "released"]
     assert b.events() == ["owns", "owns"]
-    assert {lease.name for lease in state_store.leases()} == {"org:org-1", "org:org-2"}
+    assert set(org_owners(state_store)) == {"org:org-1", "org:org-2"}
+    assert {lease.owner for lease in state_store.leases()} == {b.ownership.owner_id}
 
 
 def test_keepalive_once_exits_1_with_one_line_when_the_store_is_down(

@@ -18,6 +18,7 @@ from .keepalive_webhooks import WEBHOOK_PATH, webhook_receiver, webhook_route
 
 if TYPE_CHECKING:
     from ..service.keepalive import KeepaliveService
+    from ..service.lease_heartbeat import LeaseHeartbeat
     from ..service.listener import Listener
     from ..service.logs import EventLog
     from ..service.onboarding import WebhookReceiver
@@ -163,6 +164,7 @@ def keepalive_command(
         log=log,
     )
     ownership = _owned(app, orgs, lease_seconds, log)
+    heartbeat = _heartbeat(ownership)
     service = KeepaliveService(
         ownership,
         settings=Settings(
@@ -176,6 +178,7 @@ def keepalive_command(
         log=log,
         interval=interval_seconds,
         concurrency=concurrency,
+        owner_elsewhere=ownership.owner_elsewhere,
     )
     listener = _start_listener(service, address, log, receiver) if address else None
     try:
@@ -199,6 +202,8 @@ def keepalive_command(
             receiver.close()  # finish the onboarding already accepted
         service.close()
         sender.close()
+        heartbeat.stop.set()
+        heartbeat.join(timeout=10)
         _release(ownership, log)
     log.event("stopped", exit_code=code)
     ctx.exit(code)
@@ -250,6 +255,15 @@ def _owned(app: AppContext, source: OrgSource, lease_seconds: float, log: EventL
 
     store = open_store(app.store_location(), warn=app.warn)
     return owned(source, store, replica_id(), lease_seconds, log)
+
+
+def _heartbeat(ownership: Ownership) -> LeaseHeartbeat:
+    """Held leases renewed every third of a lease while passes run (however long)."""
+    from ..service.lease_heartbeat import LeaseHeartbeat
+
+    heartbeat = LeaseHeartbeat(ownership, threading.Event())
+    heartbeat.start()
+    return heartbeat
 
 
 def _count(orgs: OrgSource) -> int | None:

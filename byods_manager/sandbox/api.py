@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import json
 import re
 import secrets
 import threading
@@ -458,6 +459,7 @@ class WebexApi:
                 updated.pop("errorMessage", None)
             updated["jwsToken"] = self._sign(updated)
             self.state.data_sources[ds["id"]] = updated
+            self.stats.extended(ds["id"], time.time(), _expiry(ds["jwsToken"]))
             return Reply(200, dict(updated))
 
     def delete(self, request: Request, params: dict[str, str]) -> Reply:
@@ -466,3 +468,10 @@ class WebexApi:
             self._find(org, params["id"])
             del self.state.data_sources[params["id"]]
         return Reply(204)
+
+
+def _expiry(jws_token: str) -> float:
+    """The ``exp`` claim of a token this sandbox signed (its payload, unverified)."""
+    payload = jws_token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return float(claims["exp"])

@@ -429,6 +429,11 @@ class Sandbox:
             "webhookDeliveries": len(self.deliverer.outcomes),
         }
 
+    def extensions(self) -> dict[str, list[dict[str, float]]]:
+        """Every PUT per data source since the last reset: when (``at``) and the expiry
+        of the token it replaced (``replacedExpiry``), epoch seconds."""
+        return self.stats.extensions()
+
     def jwks(self) -> dict[str, Any]:
         return self.keys.jwks()
 

@@ -102,6 +102,7 @@ class Stats:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._orgs: Counter[str] = Counter()
+        self._extensions: dict[str, list[dict[str, float]]] = {}
 
     def bump(self, key: str) -> None:
         with self._lock:
@@ -111,6 +112,17 @@ class Stats:
         """One more service-app request (or token) for customer org ``org``."""
         with self._lock:
             self._orgs[org] += 1
+
+    def extended(self, ds_id: str, at: float, replaced_expiry: float) -> None:
+        """A PUT renewed ``ds_id`` at ``at``, replacing a token that expired at
+        ``replaced_expiry`` (so tests can tell which renewal window each PUT fell in)."""
+        with self._lock:
+            entry = {"at": at, "replacedExpiry": replaced_expiry}
+            self._extensions.setdefault(ds_id, []).append(entry)
+
+    def extensions(self) -> dict[str, list[dict[str, float]]]:
+        with self._lock:
+            return {ds_id: list(items) for ds_id, items in self._extensions.items()}
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
@@ -124,3 +136,4 @@ class Stats:
         with self._lock:
             self._counts.clear()
             self._orgs.clear()
+            self._extensions.clear()

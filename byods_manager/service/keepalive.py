@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,7 @@ class KeepaliveService:
         interval: float = DEFAULT_INTERVAL_SECONDS,
         stop: threading.Event | None = None,
         concurrency: int = 1,
+        owner_elsewhere: Callable[[str], str | None] | None = None,
     ) -> None:
         self.orgs = orgs
         self.settings = settings
@@ -74,6 +76,8 @@ class KeepaliveService:
         self.interval = interval
         self.stop = stop or threading.Event()
         self.concurrency = max(1, concurrency)
+        # Which replica keeps an org this one stopped keeping (None: it left the fleet).
+        self.owner_elsewhere = owner_elsewhere or (lambda org_id: None)
         self.cycles = 0
         self.last: CycleResult | None = None
         self._keepers: dict[str, OrgKeeper] = {}
@@ -86,8 +90,7 @@ class KeepaliveService:
         targets = list(self.orgs())
         wanted = {target.org_id for target in targets}
         for org_id in set(self._keepers) - wanted:
-            self.log.event("org_dropped", org=org_id)
-            self._keepers.pop(org_id).retire()
+            self._let_go(org_id)
         keepers = [self._keeper(target) for target in targets]
 
         def run(keeper: OrgKeeper) -> OrgReport | None:
@@ -112,6 +115,22 @@ class KeepaliveService:
             failures=len(result.problems()),
         )
         return result
+
+    def _let_go(self, org_id: str) -> None:
+        """Stop keeping ``org_id``. Its open alerts are closed either way (nothing here
+        would resolve them); when another replica took the org over, the closing message
+        says so, and that replica announces again whatever is still wrong."""
+        keeper = self._keepers.pop(org_id)
+        owner = self.owner_elsewhere(org_id)
+        if owner is None:
+            self.log.event("org_dropped", org=org_id)
+            keeper.retire()
+            return
+        self.log.event("org_handed_over", org=org_id, owner=owner)
+        keeper.retire(
+            f"Org {org_id} is now kept by {owner}, which reports on it from now on "
+            "(it announces again whatever is still wrong)."
+        )
 
     def _keeper(self, target: OrgTarget) -> OrgKeeper:
         keeper = self._keepers.get(target.org_id)

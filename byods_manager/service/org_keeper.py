@@ -47,10 +47,11 @@ class OrgKeeper:
         self._auth_key = f"{self.org}:auth"
         sinks.metrics.add_org(self.org)
 
-    def retire(self) -> None:
-        """The org left the fleet (removed, deauthorized): close what was announced
-        about it, since nothing will resolve it any more."""
-        text = f"Org {self.org} is no longer kept (removed or deauthorized)."
+    def retire(self, reason: str | None = None) -> None:
+        """The org is no longer kept here: close what was announced about it, since this
+        replica will not resolve it any more. ``reason`` says why (default: the org left
+        the fleet, removed or deauthorized)."""
+        text = reason or f"Org {self.org} is no longer kept (removed or deauthorized)."
         token_subjects = ("service_app", "integration")
         for subject in token_subjects:
             self.sinks.alerter.resolve(alerts.TOKEN_REFRESH_FAILED, f"{self.org}:{subject}", text)
@@ -82,9 +83,26 @@ class OrgKeeper:
         current = time.time() if now is None else now
         if self.token_keeper is not None and not self.token_keeper.run(current, report):
             return report
-        if not self.stop.is_set():
+        if not self.stop.is_set() and self._holds():
             self._keep_data_sources(current, report)
         return report
+
+    def _holds(self) -> bool:
+        """This replica still owns the org (always, without a lease): checked between
+        items, so an org lost mid-pass gets no more requests from this replica."""
+        lease = self.target.lease
+        return lease is None or lease.holds()
+
+    def _confirm(self, ds_id: str) -> bool:
+        """Right before an extension: renew the lease in the store, so no other replica
+        can act on this org while the write is under way."""
+        lease = self.target.lease
+        if lease is None or lease.confirm():
+            return True
+        self.sinks.log.event(
+            "extend_skipped", "warning", org=self.org, data_source=ds_id, reason="not_owned"
+        )
+        return False
 
     def _keep_data_sources(self, now: float, report: OrgReport) -> None:
         list_key = f"{self.org}:list"
@@ -113,7 +131,7 @@ class OrgKeeper:
         self.sinks.metrics.set_data_source_expiries(self.org, expiries)
         self._forget_deleted(set(expiries))
         for data_source in sources:
-            if self.stop.is_set():
+            if self.stop.is_set() or not self._holds():
                 return
             self._keep_data_source(data_source, expiries[data_source.id], now, report)
 
@@ -145,6 +163,9 @@ class OrgKeeper:
                 if now >= due:
                     self._warn_if_expiring(ds_id, expires_at, now)
                 return
+        if not self._confirm(ds_id):
+            report.due_times.append(now)  # try again on the next pass if still ours
+            return
         try:
             extended = self.client().extend(ds_id, skip_disabled=True)
         except AuthRequiredError as exc:

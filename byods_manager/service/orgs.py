@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..audit import AuditLog
@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from ..fleet.orgs import Fleet
     from ..schema_cache import SchemaCache
     from ..tokens.manager import TokenManager
+
+
+class OrgLease(Protocol):
+    """This replica's claim on an org's work (see service/ownership)."""
+
+    def holds(self) -> bool:
+        """Still ours as far as this replica knows (no store round trip)."""
+        ...
+
+    def confirm(self) -> bool:
+        """Renewed in the store just now: ours for another lease period, so a write may
+        start. False when another replica owns the org (or the store cannot say)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class OrgTarget:
     tokens: TokenManager | None
     # Called once per org per service lifetime; the client is reused for every cycle.
     client_factory: Callable[[], DataSourceClient]
+    # None: no other replica can own this org (nothing to check before writing).
+    lease: OrgLease | None = None
 
 
 OrgSource = Callable[[], Sequence[OrgTarget]]
