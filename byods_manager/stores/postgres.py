@@ -360,7 +360,7 @@ class PostgresStore:
         return self.lock_timeout, None
 
     def _configure_lock_session(self, conn: psycopg.Connection[Any]) -> None:
-        wait, _ = self._lock_wait()
+        wait, self._holder.deadline_label = self._lock_wait()
         try:
             conn.execute(sql.PREPARE_LOCK_SESSION, (f"{max(1, int(wait * 1000))}ms",))
         except _driver().Error as exc:
@@ -371,7 +371,7 @@ class PostgresStore:
         try:
             conn.execute(statement, (key,))
         except pg.errors.LockNotAvailable:
-            wait, deadline_label = self._lock_wait()
+            deadline_label = getattr(self._holder, "deadline_label", None)
             if deadline_label:
                 raise ByodsError(
                     f"Gave up waiting for the token lock in {self.location}: the command's "
