@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from click.testing import CliRunner, Result
 
 from byods_manager import deadline as deadline_module
@@ -23,6 +22,7 @@ from byods_manager.cli.main import cli
 from byods_manager.fleet.orgs import Fleet
 from byods_manager.sandbox import Sandbox
 from byods_manager.tokens.config import load_config
+from tests.fixtures_sandbox import register
 
 SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"
 PER_ORG = 3  # with a page size of 2, every org's list takes two pages
@@ -76,21 +76,13 @@ def writes(box: Sandbox) -> int:
 def seed(box: Sandbox, org_id: str, count: int) -> None:
     token = box.issue_access_token("service_app", org_id=org_id)
     for n in range(count):
-        body = {
-            "url": f"https://dap.example.com/{org_id[-6:]}/{n}",
-            "schemaId": SCHEMA,
-            "audience": f"aud{n}",
-            "subject": "callAudioData",
-            "nonce": str(uuid.uuid4()),
-            "tokenLifetimeMinutes": 60,
-        }
-        answer = requests.post(
-            box.base_url + "/dataSources",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
+        register(
+            box,
+            token,
+            url=f"https://dap.example.com/{org_id[-6:]}/{n}",
+            schemaId=SCHEMA,
+            audience=f"aud{n}",
         )
-        assert answer.status_code == 200, answer.text
 
 
 def claims(jws_token: str) -> dict[str, Any]:

@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from pytest_httpserver import HTTPServer
 
 from byods_manager.sandbox import Sandbox
+from tests.fixtures_sandbox import register
 from tests.keepalive_helpers import KeepaliveProcess, keepalive_env, wait_for
 
 SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"
@@ -46,23 +45,16 @@ def byods(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def seed(box: Sandbox, org_id: str, lifetime_minutes: int = 1) -> str:
-    token = box.issue_access_token("service_app", org_id=org_id)
-    body = {
-        "url": f"https://dap.example.com/{org_id[-6:]}",
-        "schemaId": SCHEMA,
-        "audience": "keepalive",
-        "subject": "fleet",
-        "nonce": str(uuid.uuid4()),
-        "tokenLifetimeMinutes": lifetime_minutes,
-    }
-    answer = requests.post(
-        box.base_url + "/dataSources",
-        json=body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+    created = register(
+        box,
+        box.issue_access_token("service_app", org_id=org_id),
+        url=f"https://dap.example.com/{org_id[-6:]}",
+        schemaId=SCHEMA,
+        audience="keepalive",
+        subject="fleet",
+        tokenLifetimeMinutes=lifetime_minutes,
     )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["id"])
+    return str(created["id"])
 
 
 def nonces(box: Sandbox) -> dict[str, str]:

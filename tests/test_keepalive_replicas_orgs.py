@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from byods_manager.sandbox import Sandbox
 from byods_manager.stores.postgres import PostgresStore
+from tests.fixtures_sandbox import register
 from tests.keepalive_helpers import (
     KeepaliveProcess,
     keepalive_env,
@@ -47,23 +46,16 @@ def box() -> Iterator[Sandbox]:
 
 
 def seed(box: Sandbox, org_id: str, index: int) -> str:
-    token = box.issue_access_token("service_app", org_id=org_id)
-    body = {
-        "url": f"https://dap.example.com/{org_id[-6:]}/{index}",
-        "schemaId": SCHEMA,
-        "audience": "replicas",
-        "subject": f"org-{index}",
-        "nonce": str(uuid.uuid4()),
-        "tokenLifetimeMinutes": LIFETIME_MINUTES,
-    }
-    answer = requests.post(
-        box.base_url + "/dataSources",
-        json=body,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
+    created = register(
+        box,
+        box.issue_access_token("service_app", org_id=org_id),
+        url=f"https://dap.example.com/{org_id[-6:]}/{index}",
+        schemaId=SCHEMA,
+        audience="replicas",
+        subject=f"org-{index}",
+        tokenLifetimeMinutes=LIFETIME_MINUTES,
     )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["id"])
+    return str(created["id"])
 
 
 def host_env(box: Sandbox, tmp_path: Path, index: int, pg_url: str) -> dict[str, str]:
