@@ -19,11 +19,12 @@ from byods_manager.service.onboarding import WebhookReceiver
 from byods_manager.service.onboarding_fleet import FleetOnboarding, build_fleet_receiver
 from byods_manager.service.onboarding_server import OnboardingHttpServer, serve_onboarding
 from byods_manager.stores.orgs import DEAUTHORIZED, SOURCE_WEBHOOK, OrgRecord
+from byods_manager.stores.select import open_store
 from byods_manager.tokens.bearer import TokenManagerBearer
 from byods_manager.tokens.config import load_config
-from byods_manager.tokens.store import TokenStore
 from byods_manager.webhooks_api import OnboardingWebhooks
 from tests.fixtures_onboarding import MINT_KEY, WEBHOOK_SECRET, wait_until
+from tests.fixtures_stores import BACKENDS
 
 TEMPLATE = parse_desired(
     [
@@ -67,9 +68,16 @@ class FleetSetup:
 
 
 @pytest.fixture
-def fleet_setup(sandbox: Sandbox, tmp_path: Path) -> Iterator[FleetSetup]:
+def fleet_setup(
+    sandbox: Sandbox, tmp_path: Path, store_backend: str, request: pytest.FixtureRequest
+) -> Iterator[FleetSetup]:
     config = load_config(sandbox.write_config(tmp_path / "token-config.json"))
-    fleet = Fleet(config, base_url=sandbox.base_url, store=TokenStore(tmp_path / "tokens.json"))
+    location = (
+        request.getfixturevalue("pg_url")
+        if store_backend == "postgres"
+        else str(tmp_path / "tokens.json")
+    )
+    fleet = Fleet(config, base_url=sandbox.base_url, store=open_store(location))
     events: list[tuple[str, str]] = []
     receiver, onboarding = build_fleet_receiver(
         fleet, WEBHOOK_SECRET, TEMPLATE, on_event=lambda name, org: events.append((name, org))
@@ -102,7 +110,9 @@ def test_an_authorized_org_gets_the_template_with_one_mint(fleet_setup: FleetSet
     assert org_id in [org.org_id for org in setup.fleet.active_orgs()]
 
 
+@pytest.mark.parametrize("store_backend", BACKENDS, indirect=True)
 def test_deauthorize_then_authorize_again(fleet_setup: FleetSetup) -> None:
+    """On PostgreSQL the org's entry is added and dropped under that org's own lock."""
     setup = fleet_setup
     sandbox = setup.sandbox
     org_id = sandbox.authorize_org()

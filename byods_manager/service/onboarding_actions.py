@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ApiError, ByodsError, ConfigError, TransportError
+from ..stores.scopes import service_app_scope
 from ..tokens import endpoints
 from ..tokens.bearer import TokenManagerBearer
 from .onboarding import WebhookEvent, WebhookReceiver
@@ -89,8 +90,9 @@ class TokenOnboarder:
             log.info("org %s: authorized, then a later event arrived; not onboarded", org_id)
             return
         store = self.manager.store
-        with store.locked() as data:
-            data.service_app(org_store_key(self.app_id, org_id)).set_grant(grant, WEBHOOK_SOURCE)
+        key = org_store_key(self.app_id, org_id)
+        with store.locked(service_app_scope(key)) as data:  # this org's entry only
+            data.service_app(key).set_grant(grant, WEBHOOK_SOURCE)
             store.save(data)
         log.info("org %s authorized the service app: token pair minted and saved", org_id)
         if self.apply_template is not None:
@@ -98,8 +100,9 @@ class TokenOnboarder:
 
     def on_deauthorized(self, org_id: str, event: WebhookEvent) -> None:
         store = self.manager.store
-        with store.locked() as data:
-            if data.service_apps.pop(org_store_key(self.app_id, org_id), None) is not None:
+        key = org_store_key(self.app_id, org_id)
+        with store.locked(service_app_scope(key)) as data:
+            if data.service_apps.pop(key, None) is not None:
                 store.save(data)
         log.info("org %s deauthorized the service app: its tokens were dropped", org_id)
         if self.after_deauthorize is not None:
