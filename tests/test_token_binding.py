@@ -70,3 +70,21 @@ def test_tokens_are_bound_to_the_base_url_that_issued_them(
     assert run_cli([*args, "token", "refresh", "--force"]).exit_code == 0
     assert tokens_fake.calls["sa_refresh"] == 1  # its own refresh token was used
     assert service_entry(tokens_store)["baseUrl"] == tokens_fake.base_url
+
+
+def test_the_tier_0_line_says_the_token_belongs_to_another_base_url(
+    tokens_fake: FakeWebexTokens,
+    tokens_config: Callable[..., Path],
+    tokens_store: Path,
+    run_cli: RunCli,
+) -> None:
+    """A valid token from elsewhere is not 'within the refresh threshold': say why it is
+    not used."""
+    store_issued_by(tokens_store, PRODUCTION, "prod-access-token-0001", "prod-refresh-token-0001")
+    config = tokens_config()
+    result = run_cli(["--config", str(config), "--base-url", tokens_fake.base_url, "list"])
+    assert result.exit_code == 3, result.output
+    tier_0 = next(line for line in result.output.splitlines() if "tier 0" in line)
+    assert f"issued by {PRODUCTION}, not sent to {tokens_fake.base_url}" in tier_0
+    assert "within the refresh threshold" not in tier_0
+    assert "prod-access-token-0001" not in result.output

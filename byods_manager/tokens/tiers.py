@@ -262,6 +262,11 @@ class RefreshChain:
             return "tier 0 (stored access token): rejected by Webex (HTTP 401)"
         if not entry.access_token:
             return "tier 0 (stored access token): none stored"
+        if entry.bound_elsewhere(self._http().base_url):
+            return (
+                f"tier 0 (stored access token {redact(entry.access_token)}): "
+                f"{_elsewhere(entry, self._http())}"
+            )
         return (
             f"tier 0 (stored access token {redact(entry.access_token)}): expires "
             f"{iso(entry.expires_at)}, within the refresh threshold or past"
