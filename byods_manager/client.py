@@ -59,6 +59,10 @@ MAX_LIST_PAGES = 100
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
+class WriteCancelled(Exception):
+    """A ``before_write`` check said no: nothing was sent (not audited, not a failure)."""
+
+
 # Aliases: inside the class, ``list`` names the method, not the builtin.
 SchemaList = list[Schema]
 ItemList = list[dict[str, Any]]
@@ -219,11 +223,14 @@ class DataSourceClient:
         lifetime_minutes: int | None = None,
         *,
         skip_disabled: bool = False,
+        before_write: Callable[[], bool] | None = None,
     ) -> DataSource:
         """Renew the JWS: one GET, one PUT changing only the nonce (and the lifetime if given).
 
         With ``skip_disabled``, a data source that the GET shows disabled is returned as
         it is, without a PUT or an audit line (its ``is_disabled`` tells the caller).
+        ``before_write`` is asked between the GET and each PUT (the GET may have taken
+        long); when it returns False, :class:`WriteCancelled` is raised and no PUT is sent.
         """
         data_source_id = validate_data_source_id(data_source_id)
         lifetime = validate_lifetime(lifetime_minutes) if lifetime_minutes is not None else None
@@ -231,6 +238,8 @@ class DataSourceClient:
         def build_body(current: DataSource) -> dict[str, Any] | None:
             if skip_disabled and current.is_disabled:
                 return None
+            if before_write is not None and not before_write():
+                raise WriteCancelled(f"extending {data_source_id} was called off before the PUT")
             return extend_body(current, self._new_nonce(), lifetime)
 
         return self._modify("extend", data_source_id, build_body, tokenLifetimeMinutes=lifetime)

@@ -10,6 +10,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from ..client import WriteCancelled
 from ..errors import AuthRequiredError, ByodsError
 from ..tokens.tiers import iso
 from . import alerts
@@ -99,10 +100,19 @@ class OrgKeeper:
         lease = self.target.lease
         if lease is None or lease.confirm():
             return True
+        self._not_owned(ds_id)
+        return False
+
+    def _still_owned(self) -> bool:
+        """Between the extension's GET and its PUT (the GET may have been slow, or this
+        process stalled meanwhile): trust a recent renewal, renew in the store otherwise."""
+        lease = self.target.lease
+        return lease is None or lease.fresh() or lease.confirm()
+
+    def _not_owned(self, ds_id: str) -> None:
         self.sinks.log.event(
             "extend_skipped", "warning", org=self.org, data_source=ds_id, reason="not_owned"
         )
-        return False
 
     def _keep_data_sources(self, now: float, report: OrgReport) -> None:
         list_key = f"{self.org}:list"
@@ -167,7 +177,13 @@ class OrgKeeper:
             report.due_times.append(now)  # try again on the next pass if still ours
             return
         try:
-            extended = self.client().extend(ds_id, skip_disabled=True)
+            extended = self.client().extend(
+                ds_id, skip_disabled=True, before_write=self._still_owned
+            )
+        except WriteCancelled:
+            self._not_owned(ds_id)
+            report.due_times.append(now)  # try again on the next pass if still ours
+            return
         except AuthRequiredError as exc:
             self._auth_lost(f"extend {ds_id}", exc, report)
             return

@@ -31,6 +31,12 @@ class OrgLease(Protocol):
         start. False when another replica owns the org (or the store cannot say)."""
         ...
 
+    def fresh(self) -> bool:
+        """Renewed in the store so recently (a small part of a lease ago, by this
+        process's monotonic clock) and not lost since, that a write may go out without
+        another round trip. False after a stall: call :meth:`confirm` then."""
+        ...
+
 
 @dataclass(frozen=True)
 class OrgTarget:

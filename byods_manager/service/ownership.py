@@ -9,7 +9,9 @@ a heartbeat (:mod:`.lease_heartbeat`) renews the held leases every third of a le
 pass longer than the lease keeps its orgs; and right before each write (an extension) the
 org's lease is renewed once more in the store (:meth:`Ownership.confirm`): a replica that
 lost an org (another took it over) stops working on it in the same pass, and the new
-owner cannot act on that org before a lease period after that write began.
+owner cannot act on that org before a lease period after that write began. Between an
+extension's GET and its PUT the claim is checked again (:meth:`Ownership.fresh`, else
+:meth:`Ownership.confirm`), so a stall in between sends no stale PUT.
 
 A replica that dies stops renewing; its leases expire after ``lease_seconds`` and the
 next replica to run a cycle takes them over (so within two lease periods when replicas
@@ -25,7 +27,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..stores.base import StoreUnavailableError
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
     from .logs import EventLog
 
 DEFAULT_LEASE_SECONDS = 60.0
+# A renewal younger than this share of the lease is trusted right before a write without
+# asking the store again (see :meth:`Ownership.fresh`).
+FRESH_FRACTION = 1 / 3
 LEASE_PREFIX = "org:"
 REPLICA_PREFIX = "replica:"
 
@@ -79,12 +84,15 @@ class Ownership:
         owner_id: str,
         lease_seconds: float,
         log: EventLog,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.source = source
         self.store = store
         self.owner_id = owner_id
         self.lease_seconds = lease_seconds
         self.log = log
+        # Monotonic seconds (a parameter so tests can stand for a stall of the process).
+        self.clock = clock
         # org -> monotonic time just before the last renewal the store confirmed: the
         # lease runs at least until that moment plus lease_seconds.
         self._renewed: dict[str, float] = {}
@@ -160,7 +168,7 @@ class Ownership:
         name = lease_name(org_id)
         if org_id in self.held and self._renew(org_id):
             return True
-        started = time.monotonic()
+        started = self.clock()
         if not self.store.acquire_lease(name, self.owner_id, self.lease_seconds):
             return False
         with self._lock:
@@ -175,7 +183,7 @@ class Ownership:
     def _renew(self, org_id: str) -> bool:
         """Renew one held lease in the store; on refusal the org is dropped (logged once).
         :class:`StoreUnavailableError` passes through (the lease may still be ours)."""
-        started = time.monotonic()
+        started = self.clock()
         renewed = self.store.renew_lease(lease_name(org_id), self.owner_id, self.lease_seconds)
         with self._lock:
             if org_id not in self._renewed:
@@ -201,7 +209,16 @@ class Ownership:
         """Held, and renewed recently enough that no other replica can have taken it."""
         with self._lock:
             renewed = self._renewed.get(org_id)
-        return renewed is not None and time.monotonic() - renewed < self.lease_seconds
+        return renewed is not None and self.clock() - renewed < self.lease_seconds
+
+    def fresh(self, org_id: str) -> bool:
+        """Held (the heartbeat has not found it lost) and renewed less than
+        :data:`FRESH_FRACTION` of a lease ago: a write may go out without asking the store
+        again. After a stall (GC pause, frozen VM) the last renewal is old, so this is
+        False even before the heartbeat has run again."""
+        with self._lock:
+            renewed = self._renewed.get(org_id)
+        return renewed is not None and self.clock() - renewed < self.lease_seconds * FRESH_FRACTION
 
     def confirm(self, org_id: str) -> bool:
         """Renew ``org_id``'s lease now, before a write; False if it is no longer ours or
@@ -237,6 +254,9 @@ class OrgClaim:
 
     def confirm(self) -> bool:
         return self.ownership.confirm(self.org_id)
+
+    def fresh(self) -> bool:
+        return self.ownership.fresh(self.org_id)
 
 
 def owned(
