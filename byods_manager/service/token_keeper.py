@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import AuthRequiredError, ByodsError
+from ..tokens.config import fingerprint
 from ..tokens.tiers import iso
 from . import alerts
 from .alerts import Alert
@@ -115,8 +116,9 @@ class TokenKeeper:
         if now < due:
             report.due_times.append(due)
             return
+        seen = fingerprint(entry.refresh_token)
         try:
-            response = self.tokens.refresh_integration()
+            response = self.tokens.refresh_integration(seen)
         except ByodsError as exc:
             self.sinks.metrics.token_refresh_total.labels("integration", "failure").inc()
             self.retries.failed(subject, report)
@@ -136,6 +138,7 @@ class TokenKeeper:
             )
             return
         if response is None:
+            self._integration_not_rotated(seen)
             return
         self.retries.succeeded(subject)
         self.sinks.metrics.token_refresh_total.labels("integration", "success").inc()
@@ -145,6 +148,16 @@ class TokenKeeper:
             subject,
             f"The integration token for org {self.org} was refreshed again.",
         )
+
+    def _integration_not_rotated(self, seen: str | None) -> None:
+        """Nothing was sent: say so when another worker (an org's pass, a replica)
+        rotated the shared integration between our read and our turn at its lock."""
+        entry = self.tokens.integration_entry()
+        if entry is not None and fingerprint(entry.refresh_token) != seen:
+            self.retries.succeeded(self.integration_subject)
+            self.sinks.log.event(
+                "integration_refresh_skipped", org=self.org, reason="already_refreshed"
+            )
 
     def _publish_expiries(self, now: float) -> None:
         service = self.tokens.usable_entry()

@@ -19,7 +19,7 @@ from ..auth import environment_token
 from ..errors import ByodsError, ConfigError
 from ..stores.scopes import integration_scope, service_app_scope
 from ..stores.select import open_config_store
-from .config import ProfileConfig, load_config
+from .config import ProfileConfig, fingerprint, load_config
 from .status import CheckResult, TokenStatus, build_status
 from .store import StoreData, TokenEntry
 from .tiers import (
@@ -184,9 +184,14 @@ class TokenManager:
         reconcile(snapshot, self.config)
         return snapshot.integrations.get(client_id)
 
-    def refresh_integration(self) -> TokenResponse | None:
+    def refresh_integration(self, seen: str | None = None) -> TokenResponse | None:
         """Rotate the integration's tokens now (the setup wizard's check of its refresh
         token), under the store lock; the new pair is saved before it is returned.
+
+        ``seen``: the :func:`~.config.fingerprint` of the refresh token the caller decided
+        on. When the stored one differs under the lock, another worker (an org's pass, a
+        replica) rotated it meanwhile: nothing is sent and None is returned, so the shared
+        integration rotates once however many callers found it due at the same time.
 
         None when no integration is configured or no usable refresh token is stored for
         it. Raises what the token endpoint raises (an ApiError when it is refused).
@@ -198,6 +203,8 @@ class TokenManager:
             self._reconcile_and_save(data)
             integration = data.integrations.get(client_id)
             if integration is None or not integration.refresh_usable():
+                return None
+            if seen is not None and fingerprint(integration.refresh_token) != seen:
                 return None
             self.store.reserve()
             return self._chain.refresh_integration(data, lambda: self.store.save(data))
