@@ -7,6 +7,7 @@ request in flight finishes first.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from .logs import EventLog, utc_iso
 from .metrics import KeepaliveMetrics
 from .org_keeper import OrgKeeper
 from .orgs import OrgSource, OrgTarget
-from .scheduler import DEFAULT_INTERVAL_SECONDS, backoff_delay, next_wake
+from .scheduler import DEFAULT_INTERVAL_SECONDS, next_wake, store_retry_delay
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -67,6 +68,7 @@ class KeepaliveService:
         stop: threading.Event | None = None,
         concurrency: int = 1,
         owner_elsewhere: Callable[[str], str | None] | None = None,
+        jitter: Callable[[], float] = random.random,
     ) -> None:
         self.orgs = orgs
         self.settings = settings
@@ -78,8 +80,12 @@ class KeepaliveService:
         self.concurrency = max(1, concurrency)
         # Which replica keeps an org this one stopped keeping (None: it left the fleet).
         self.owner_elsewhere = owner_elsewhere or (lambda org_id: None)
+        # Draws the store-retry jitter (a parameter so tests can fix it).
+        self.jitter = jitter
         self.cycles = 0
         self.last: CycleResult | None = None
+        # Why the state store could not be reached, while it cannot (None: it answers).
+        self.store_outage: str | None = None
         self._keepers: dict[str, OrgKeeper] = {}
 
     def run_once(self) -> CycleResult:
@@ -150,10 +156,12 @@ class KeepaliveService:
                 if outages == 0:
                     self.log.event("store_unavailable", "error", error=str(exc))
                 outages += 1
-                delay = min(self.interval, backoff_delay(outages))
+                self._store_down(str(exc))
+                delay = round(store_retry_delay(outages, self.interval, self.jitter()), 3)
                 self.log.event("store_retry", "debug", attempt=outages, seconds=delay)
                 self.stop.wait(delay)
                 continue
+            self._store_up()
             if outages:
                 self.log.event("store_available", after_attempts=outages)
                 outages = 0
@@ -162,8 +170,25 @@ class KeepaliveService:
             self.log.event("sleeping", "debug", until=utc_iso(wake), seconds=round(wake - now, 1))
             self.stop.wait(max(0.0, wake - now))
 
+    def _store_down(self, error: str) -> None:
+        self.store_outage = error
+        self.metrics.store_available.set(0)
+
+    def _store_up(self) -> None:
+        self.store_outage = None
+        self.metrics.store_available.set(1)
+
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy while the last cycle succeeded; the reason otherwise."""
+        """Healthy while the last cycle succeeded; the reason otherwise (a store outage
+        counts: no cycle can run then)."""
+        outage = self.store_outage
+        if outage is not None:
+            return False, {
+                "status": "failing",
+                "reason": f"the state store cannot be reached: {outage}",
+                "cycles": self.cycles,
+                "activeAlerts": len(self.alerter.active()),
+            }
         last = self.last
         if last is None:
             return False, {"status": "starting", "reason": "no cycle has finished yet"}

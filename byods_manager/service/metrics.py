@@ -92,6 +92,13 @@ class KeepaliveMetrics:
             ["status"],
             registry=self.registry,
         )
+        self.store_available = Gauge(
+            "byods_store_available",
+            "1 while the shared state store (tokens, org registry, leases) answers, 0 during "
+            "an outage (the service does no work then).",
+            registry=self.registry,
+        )
+        self.store_available.set(1)
         self._data_sources: dict[str, set[str]] = {}
 
     def add_org(self, org: str) -> None:

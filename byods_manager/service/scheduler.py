@@ -69,6 +69,21 @@ def backoff_delay(failures: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     return float(min(BACKOFF_MAX_SECONDS, base * 2 ** min(failures - 1, 32)))
 
 
+STORE_RETRY_BASE_SECONDS = 1.0
+# Each store retry waits up to this share less than its nominal delay, so replicas that
+# lost the store together do not come back in lockstep.
+STORE_RETRY_JITTER = 0.5
+
+
+def store_retry_delay(attempt: int, cap: float, unit: float) -> float:
+    """Seconds before retry number ``attempt`` (1, 2, ...) after the state store failed:
+    :data:`STORE_RETRY_BASE_SECONDS` doubling per attempt, capped at ``cap`` (the
+    service's interval), then shortened by a jitter of up to :data:`STORE_RETRY_JITTER`
+    of it, chosen by ``unit`` (a random number in [0, 1))."""
+    nominal = min(max(cap, MIN_SLEEP_SECONDS), backoff_delay(attempt, STORE_RETRY_BASE_SECONDS))
+    return nominal * (1.0 - STORE_RETRY_JITTER * min(max(unit, 0.0), 1.0))
+
+
 def retry_delay(failures: int, base: float, time_left: float | None = None) -> float:
     """:func:`backoff_delay`, but never more than a quarter of ``time_left`` (the time
     until the credential expires): as expiry nears, retries come faster, so a run of
