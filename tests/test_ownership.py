@@ -211,3 +211,26 @@ def test_a_lease_shorter_than_three_seconds_is_refused_before_anything_is_sent(
     assert result.returncode == 2
     assert result.stderr.strip() == "Error: --lease must be at least 3s (renewed every third)"
     assert sandbox.stats_snapshot()["requests"] == {}
+
+
+def test_a_claim_is_fresh_only_shortly_after_a_renewal_and_never_once_lost(
+    state_store: StateStore,
+) -> None:
+    now = [500.0]
+    ownership = Ownership(
+        lambda: targets("org-1"),
+        state_store,
+        replica_id(),
+        30.0,
+        EventLog("text", io.StringIO()),
+        clock=lambda: now[0],
+    )
+    (target,) = ownership()
+    assert target.lease is not None and target.lease.fresh()
+    now[0] += 11.0  # more than a third of the lease: a stall, or a slow request
+    assert target.lease.holds() and not target.lease.fresh()
+    assert target.lease.confirm() and target.lease.fresh()  # renewed in the store again
+    state_store.release_lease("org:org-1", ownership.owner_id)
+    assert state_store.acquire_lease("org:org-1", "someone-else", 30.0)
+    ownership.renew_held()  # the heartbeat hears of it
+    assert not target.lease.fresh() and not target.lease.confirm()
