@@ -48,7 +48,12 @@ class DesiredDataSource:
     @property
     def identity(self) -> Identity:
         """What makes two data sources "the same" for apply."""
-        return (self.schema_id, self.audience, self.subject)
+        return (normal_schema_id(self.schema_id), self.audience, self.subject)
+
+
+def normal_schema_id(schema_id: str) -> str:
+    """Schema ids are UUIDs, which compare case-insensitively: match on the lower-case form."""
+    return schema_id.strip().lower()
 
 
 def identity_text(identity: Identity) -> str:
