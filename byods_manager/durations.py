@@ -10,6 +10,12 @@ from datetime import datetime, timedelta, timezone
 from .errors import InputError
 
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+# The longest duration accepted anywhere (timeouts, renewal windows, intervals): ten years.
+# Far beyond any useful setting, yet small enough that adding it to "now" never overflows.
+MAX_DURATION = timedelta(days=3650)
+# More digits than this in one number is beyond MAX_DURATION in any unit; checked before
+# int() so an absurdly long number never reaches Python's int-parsing limits.
+_MAX_DIGITS = 12
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
@@ -19,16 +25,33 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.fullmatch(cleaned)
     if not cleaned or match is None or not any(match.groups()):
         raise InputError(
-            f"invalid duration {text!r}: use a number with a unit d, h, m or s, e.g. 6h, 90m, 1h30m"
+            f"invalid duration {_shown(text)}: use a number with a unit d, h, m or s, "
+            "e.g. 6h, 90m, 1h30m"
         )
     seconds = sum(
-        int(value) * _UNIT_SECONDS[unit]
+        _UNIT_SECONDS[unit] * _bounded_int(value)
         for value, unit in zip(match.groups(), "dhms", strict=True)
         if value is not None
     )
     if seconds <= 0:
-        raise InputError(f"invalid duration {text!r}: it must be longer than zero")
+        raise InputError(f"invalid duration {_shown(text)}: it must be longer than zero")
+    if seconds > MAX_DURATION.total_seconds():
+        raise InputError(
+            f"invalid duration {_shown(text)}: the longest accepted is "
+            f"{MAX_DURATION.days}d (ten years)"
+        )
     return timedelta(seconds=seconds)
+
+
+def _bounded_int(digits: str) -> int:
+    """The number, or 10**_MAX_DIGITS for anything longer (already far too large)."""
+    significant = digits.lstrip("0")
+    return int(significant or "0") if len(significant) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
+def _shown(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "...'"
 
 
 def format_span(delta: timedelta) -> str:

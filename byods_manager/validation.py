@@ -65,14 +65,15 @@ def validate_lifetime(minutes: object) -> int:
 
 
 def validate_schema_id(schema_id: str | None) -> str:
-    """Schema ids are UUIDs (see `byods schemas list`)."""
+    """Schema ids are UUIDs (see `byods schemas list`), returned in the lower-case canonical
+    form Webex uses, so an id typed in upper case still names the same schema."""
     text = (schema_id or "").strip()
     if not _UUID.fullmatch(text):
         raise InputError(
             f"the schema id must be a UUID like 78efc775-dccb-45ca-9acf-989a4a59f788 "
             f"(got {_show(schema_id)}); see `byods schemas list`"
         )
-    return text
+    return text.lower()
 
 
 def validate_data_source_id(data_source_id: str | None) -> str:

@@ -50,6 +50,9 @@ BAD_INPUTS = {
     "delete without yes off a terminal": ["delete", DS_ID],
     "delete bad id": ["delete", "x/y", "--yes"],
     "schema show not a uuid": ["schemas", "show", "webService"],
+    "timeout beyond any date": ["--timeout", "99999999999999d", "list"],
+    "window beyond any date": ["extend", "--all", "--if-expiring-within", "99999999999999999d"],
+    "renew-before beyond any date": ["keepalive", "--once", "--renew-before", "99999999999999999d"],
 }
 
 

@@ -184,6 +184,29 @@ def test_register_with_all_options(
     assert list(tmp_path.glob("*.jsonl")) == []  # nothing in the working directory
 
 
+def test_register_sends_an_upper_case_schema_id_in_lower_case(
+    httpserver: HTTPServer, run_cli: RunCli
+) -> None:
+    httpserver.expect_request("/v1/dataSources", method="POST").respond_with_json(
+        data_source_payload(id=DS_ID)
+    )
+    result = run_cli(
+        [
+            "register",
+            "--url",
+            "https://a.example",
+            "--schema-id",
+            SCHEMA_ID.upper(),
+            "--audience",
+            "MyApp",
+            "--subject",
+            "MySubject",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert sent_json(httpserver, 0)["schemaId"] == SCHEMA_ID
+
+
 def test_register_without_a_terminal_names_what_is_missing(
     httpserver: HTTPServer, run_cli: RunCli
 ) -> None:

@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from byods_manager.durations import format_remaining, format_span, parse_duration
+from byods_manager.durations import (
+    MAX_DURATION,
+    format_remaining,
+    format_span,
+    parse_duration,
+)
 from byods_manager.errors import InputError
 
 
@@ -33,6 +38,39 @@ def test_parses(text: str, expected: timedelta) -> None:
 def test_rejects(text: str) -> None:
     with pytest.raises(InputError, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["3651d", "87601h", "99999999999999d", "99999999999999999d", "9" * 5000 + "s"]
+)
+def test_rejects_more_than_the_longest_duration(text: str) -> None:
+    with pytest.raises(InputError, match="the longest accepted is 3650d") as caught:
+        parse_duration(text)
+    assert len(str(caught.value)) < 120  # one short line, even for a huge input
+
+
+def test_accepts_the_longest_duration_and_leading_zeros() -> None:
+    assert parse_duration("3650d") == MAX_DURATION
+    assert parse_duration("0" * 40 + "90m") == timedelta(minutes=90)
+
+
+_NUMBERS = st.from_regex(r"[0-9]{1,30}", fullmatch=True)
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(st.tuples(_NUMBERS, st.sampled_from("dhmsDHMS x")), max_size=5).map(
+            lambda parts: "".join(number + unit for number, unit in parts)
+        ),
+    )
+)
+def test_any_input_parses_within_bounds_or_is_an_input_error(text: str) -> None:
+    try:
+        parsed = parse_duration(text)
+    except InputError:
+        return
+    assert timedelta(0) < parsed <= MAX_DURATION
 
 
 @given(st.integers(0, 30), st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))

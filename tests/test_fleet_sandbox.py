@@ -99,3 +99,21 @@ def test_apply_converges_against_the_sandbox(sandbox: Sandbox, tmp_path: Path) -
     assert stored["aud0"]["url"] == "https://dap.example.com/moved"
     assert stray not in {ds["id"] for ds in sandbox.data_sources()}
     assert {ds["tokenLifetimeMinutes"] for ds in stored.values()} == {90}
+
+
+def test_an_upper_case_schema_id_in_the_file_keeps_the_live_data_source(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    live = register(7)
+    path = tmp_path / "desired.yaml"
+    path.write_text(
+        f"- url: https://dap.example.com/7\n  schemaId: {SCHEMA.upper()}\n"
+        "  audience: aud7\n  subject: callAudioData\n"
+    )
+
+    result = byods("apply", "-f", str(path), "--prune", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "Plan: 0 to create, 0 to update, 1 unchanged, 0 extra." in result.stdout
+    assert [ds["id"] for ds in sandbox.data_sources()] == [live]
+    assert writes(sandbox) == 1  # only the registration

@@ -63,6 +63,11 @@ def test_schema_ids_are_uuids(value: uuid.UUID) -> None:
     assert v.validate_schema_id(str(value)) == str(value)
 
 
+@given(st.uuids())
+def test_upper_case_schema_ids_come_back_in_canonical_lower_case(value: uuid.UUID) -> None:
+    assert v.validate_schema_id(f" {str(value).upper()} ") == str(value)
+
+
 @pytest.mark.parametrize("value", ["", "78efc775", "78efc775-dccb-45ca-9acf-989a4a59f78g", None])
 def test_bad_schema_ids(value: str | None) -> None:
     with pytest.raises(InputError, match="UUID"):

@@ -15,6 +15,7 @@ from .fleet_cmds import (
     bulk_deadline,
     concurrency_option,
     dry_run_option,
+    one_line,
     org_column,
     org_failure_json,
     selected_orgs,
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
 @dry_run_option
 @click.option("--prune", is_flag=True, help="Delete data sources the file does not list.")
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask before pruning.")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="With --prune, accept a FILE that lists no data sources (deletes them all).",
+)
 @all_orgs_option
 @concurrency_option
 @json_option
@@ -50,13 +56,15 @@ def apply_command(
     dry_run: bool,
     prune: bool,
     assume_yes: bool,
+    allow_empty: bool,
     all_orgs: bool,
     concurrency: int,
     as_json: bool,
 ) -> None:
     """Make the org's data sources match FILE: prints the plan (+ create, ~ update,
     = unchanged, - extra), then applies it. Identity is (schemaId, audience, subject);
-    url, lifetime and status are updated in place. Exits 1 if anything failed."""
+    url, lifetime and status are updated in place. Exits 1 if anything failed.
+    With --prune, a FILE that lists nothing is refused unless --allow-empty is given."""
     from ..errors import ByodsError
     from ..fleet.apply import EXTRA, apply_plan, make_plan
     from ..fleet.desired import load_desired
@@ -64,6 +72,8 @@ def apply_command(
     from ..fleet.runner import WorkerClients
 
     desired = load_desired(file_path)
+    if prune and not desired and not dry_run and not allow_empty:
+        _refuse_empty_prune(file_path, all_orgs)
     bulk_deadline(app)
     clients = WorkerClients(app.client_factory(SharedPacer()))
     plans: list[tuple[str, str, Plan]] = []
@@ -75,8 +85,10 @@ def apply_command(
             try:
                 plan = make_plan(functools.partial(clients.get, org_id), desired, concurrency)
             except ByodsError as exc:
+                if not all_orgs:
+                    raise  # one org: its own exit code and whole message, as other commands
                 failed = True
-                error = str(exc).splitlines()[0]
+                error = one_line(str(exc))
                 click.echo(f"Error: {prefix}{error}", err=True)
                 payload.append(org_failure_json(label, org_id, error))
                 continue
@@ -122,6 +134,16 @@ def apply_command(
         click.echo("Dry run: nothing was changed.")
     if failed:
         click.get_current_context().exit(1)
+
+
+def _refuse_empty_prune(file_path: str, all_orgs: bool) -> None:
+    """An empty or comment-only file is far more often a mistake than a wish to delete
+    everything, so pruning to nothing needs --allow-empty."""
+    where = "in every org" if all_orgs else "in the org"
+    raise InputError(
+        f"{file_path} lists no data sources: with --prune that would delete every data "
+        f"source {where}; pass --allow-empty if that is what you want"
+    )
 
 
 def register(group: click.Group) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..bodies import DEFAULT_LIFETIME_MINUTES
 from ..errors import ByodsError
-from .desired import DISABLED, DesiredDataSource, Identity, identity_text
+from .desired import DISABLED, DesiredDataSource, Identity, identity_text, normal_schema_id
 from .runner import DEFAULT_CONCURRENCY, run_concurrently
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def _identity(data_source: DataSource) -> Identity | None:
     parts = tuple(data_source.value_or_claim(name) for name in ("schemaId", "audience", "subject"))
     if any(part is None for part in parts):
         return None
-    return (str(parts[0]), str(parts[1]), str(parts[2]))
+    return (normal_schema_id(str(parts[0])), str(parts[1]), str(parts[2]))
 
 
 def _complete(data_source: DataSource) -> bool:

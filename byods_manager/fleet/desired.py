@@ -48,7 +48,12 @@ class DesiredDataSource:
     @property
     def identity(self) -> Identity:
         """What makes two data sources "the same" for apply."""
-        return (self.schema_id, self.audience, self.subject)
+        return (normal_schema_id(self.schema_id), self.audience, self.subject)
+
+
+def normal_schema_id(schema_id: str) -> str:
+    """Schema ids are UUIDs, which compare case-insensitively: match on the lower-case form."""
+    return schema_id.strip().lower()
 
 
 def identity_text(identity: Identity) -> str:
@@ -63,6 +68,11 @@ def load_desired(path: Path | str) -> list[DesiredDataSource]:
         text = target.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{target}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{target}: not UTF-8 text (byte {exc.start + 1} cannot be decoded); "
+            "save it as UTF-8 YAML or JSON"
+        ) from None
     document = _parse(target, text)
     return parse_desired(document, str(target))
 
