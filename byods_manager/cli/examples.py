@@ -25,7 +25,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "schemas show": ("byods schemas show 78efc775-dccb-45ca-9acf-989a4a59f788",),
     "token": ("byods token status",),
     "token status": ("byods token status", "byods token status --check --json"),
-    "token refresh": ("byods token refresh", "byods token refresh --force --json"),
+    "token refresh": (
+        "byods token refresh",
+        "byods token refresh --force --json",
+        "byods token refresh --all-orgs --concurrency 4",
+    ),
     "auth": ("byods auth setup",),
     "auth setup": (
         "byods auth setup",
