@@ -77,3 +77,17 @@ def test_token_refresh_all_orgs_takes_concurrency(box: Sandbox) -> None:
     assert out_of_range.exit_code == 2
     assert "--concurrency" in out_of_range.stderr
     assert "--concurrency N" in ok(byods("token", "refresh", "--help")).stdout
+
+
+# -- defect: an unknown --org on `extend --all` looked like an org failure -----------------
+
+
+def test_extend_all_with_an_unknown_org_is_a_one_line_usage_error(box: Sandbox) -> None:
+    result = byods("--org", "nosuch", "extend", "--all")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "Error: unknown org 'nosuch'; see `byods orgs list` (add one: `byods orgs add`)"
+    ]
+    assert result.stderr == byods("--org", "nosuch", "list").stderr

@@ -162,6 +162,8 @@ def extend_all(
     from .datasources import _expires_phrase as expires_phrase
 
     bulk_deadline(app)
+    if not all_orgs:
+        app.token_provider()  # an unknown --org is a usage error (exit 2), as for `list`
     orgs = selected_orgs(app, all_orgs)
     progress = Progress(not as_json, "checking" if dry_run else "extending")
 
