@@ -45,6 +45,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "orgs": ("byods orgs list",),
     "orgs list": ("byods orgs list", "byods orgs list --json | jq -r '.[].orgId'"),
     "orgs add": ("byods orgs add Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9hYmM --name acme",),
+    "orgs rename": ("byods orgs rename acme acme-prod",),
     "orgs remove": ("byods orgs remove acme --yes",),
     "keepalive": (
         "byods keepalive --once",
