@@ -203,3 +203,25 @@ def test_extend_all_with_an_unknown_org_is_a_one_line_usage_error(box: Sandbox) 
         "Error: unknown org 'nosuch'; see `byods orgs list` (add one: `byods orgs add`)"
     ]
     assert result.stderr == byods("--org", "nosuch", "list").stderr
+
+
+def test_webhook_onboarding_updates_the_org_registered_under_the_other_form(
+    box: Sandbox,
+) -> None:
+    from byods_manager.service.onboarding_fleet import FleetOnboarding
+
+    _, beta = box.org_ids
+    fleet = fleet_of(box)
+    try:
+        fleet.registry.save_org(OrgRecord(uuid_of(box, beta), name="beta"))
+        onboarding = FleetOnboarding(fleet)
+
+        onboarding.deauthorized(beta)  # webhooks carry the base64 id
+        after_deauthorize = [(r.org_id, r.name, r.status) for r in fleet.registry.load_orgs()]
+        onboarding.authorized(beta)
+        after_authorize = [(r.org_id, r.name, r.status) for r in fleet.registry.load_orgs()]
+    finally:
+        fleet.close()
+
+    assert after_deauthorize == [(uuid_of(box, beta), "beta", "deauthorized")]
+    assert after_authorize == [(uuid_of(box, beta), "beta", "active")]
