@@ -225,3 +225,27 @@ def test_webhook_onboarding_updates_the_org_registered_under_the_other_form(
 
     assert after_deauthorize == [(uuid_of(box, beta), "beta", "deauthorized")]
     assert after_authorize == [(uuid_of(box, beta), "beta", "active")]
+
+
+def test_a_registry_that_holds_one_org_twice_works_on_it_once_and_remove_drops_both(
+    box: Sandbox,
+) -> None:
+    """A store written while both forms were accepted as two orgs."""
+    _, beta = box.org_ids
+    seed(box, beta, 2)
+    ok(byods("orgs", "add", beta, "--name", "beta"))
+    fleet = fleet_of(box)
+    try:
+        fleet.registry.save_org(OrgRecord(uuid_of(box, beta), name="dup"))
+    finally:
+        fleet.close()
+    box.reset()
+
+    ok(byods("extend", "--all-orgs", "--json"))
+    listed = json.loads(ok(byods("orgs", "list", "--json")).stdout)
+    ok(byods("orgs", "remove", "beta", "--yes"))
+
+    assert box.stats_snapshot()["requests"][PUT] == 2  # one PUT per data source
+    assert [o["name"] for o in listed] == [None, "beta"]
+    after = json.loads(ok(byods("orgs", "list", "--json")).stdout)
+    assert [o["orgId"] for o in after] == [box.org_ids[0]]

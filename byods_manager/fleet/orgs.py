@@ -260,15 +260,18 @@ class Fleet:
                 raise InputError(f"the name {name!r} is already used by org {other.org_id}")
 
     def remove(self, ref: str) -> OrgRecord:
-        """Forget a registered org and its stored tokens."""
+        """Forget a registered org and its stored tokens (under either id form)."""
         record = self.resolve(ref)
         if same_org(record.org_id, self.default_org_id):
             raise InputError(
                 f"org {record.org_id} is the config's serviceApp.targetOrgId; "
                 "edit the config to change it"
             )
-        key = self.config_for(record.org_id).service_app.store_key
-        self.registry.remove_org(record.org_id, drop_tokens_key=key)
+        # every record of the org: a registry may hold it under both id forms
+        for registered in self.registry.load_orgs():
+            if same_org(registered.org_id, record.org_id):
+                key = self.config_for(registered.org_id).service_app.store_key
+                self.registry.remove_org(registered.org_id, drop_tokens_key=key)
         with self._lock:
             manager = self._managers.pop(org_key(record.org_id), None)
         if manager is not None:
