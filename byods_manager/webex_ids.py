@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from .jws import b64url_encode
 
@@ -32,3 +33,27 @@ def raw_id(public_id: str, kind: str) -> str | None:
     if not raw or not prefix.startswith("ciscospark://") or not prefix.endswith("/" + kind):
         return None
     return raw
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def org_key(org_id: str) -> str:
+    """What identifies an org whichever form its id is given in: the UUID (lower case) for
+    both the plain UUID Control Hub shows and the base64 ``ciscospark://<region>/
+    ORGANIZATION/<uuid>`` id the APIs use; any other text as it is."""
+    text = org_id.strip()
+    raw = raw_id(text, ORGANIZATION) or text
+    return raw.lower() if _UUID.fullmatch(raw) else raw
+
+
+def same_org(first: str, second: str) -> bool:
+    """True when both ids name the same org (see :func:`org_key`)."""
+    return org_key(first) == org_key(second)
+
+
+def public_org_id(org_id: str) -> str:
+    """The form the Applications API takes as ``targetOrgId``: a plain UUID becomes its
+    base64 Webex id; any other id is kept as given."""
+    text = org_id.strip()
+    return spark_id(ORGANIZATION, text.lower()) if _UUID.fullmatch(text) else text

@@ -25,7 +25,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "schemas show": ("byods schemas show 78efc775-dccb-45ca-9acf-989a4a59f788",),
     "token": ("byods token status",),
     "token status": ("byods token status", "byods token status --check --json"),
-    "token refresh": ("byods token refresh", "byods token refresh --force --json"),
+    "token refresh": (
+        "byods token refresh",
+        "byods token refresh --force --json",
+        "byods token refresh --all-orgs --concurrency 4",
+    ),
     "auth": ("byods auth setup",),
     "auth setup": (
         "byods auth setup",
@@ -41,6 +45,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "orgs": ("byods orgs list",),
     "orgs list": ("byods orgs list", "byods orgs list --json | jq -r '.[].orgId'"),
     "orgs add": ("byods orgs add Y2lzY29zcGFyazovL3VzL09SR0FOSVpBVElPTi9hYmM --name acme",),
+    "orgs rename": ("byods orgs rename acme acme-prod",),
     "orgs remove": ("byods orgs remove acme --yes",),
     "keepalive": (
         "byods keepalive --once",

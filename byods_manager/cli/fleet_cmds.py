@@ -15,6 +15,7 @@ import click
 
 from .context import AppContext
 from .fleet_options import all_orgs_option as all_orgs_option  # for the command modules
+from .fleet_options import concurrency_option as concurrency_option
 from .render import F, print_json
 
 if TYPE_CHECKING:
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
 
     from ..fleet.extend import OrgFailure, OrgItem
     from ..stores.orgs import OrgRecord
-
-
-def concurrency_option(func: F) -> F:
-    return click.option(
-        "--concurrency",
-        type=click.IntRange(1, 64),
-        default=8,
-        show_default=True,
-        metavar="N",
-        help="Requests in flight at once.",
-    )(func)
 
 
 def dry_run_option(func: F) -> F:
@@ -172,6 +162,8 @@ def extend_all(
     from .datasources import _expires_phrase as expires_phrase
 
     bulk_deadline(app)
+    if not all_orgs:
+        app.token_provider()  # an unknown --org is a usage error (exit 2), as for `list`
     orgs = selected_orgs(app, all_orgs)
     progress = Progress(not as_json, "checking" if dry_run else "extending")
 
@@ -314,11 +306,12 @@ def token_status_all(app: AppContext, as_json: bool) -> None:
         _fail()
 
 
-def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
-    """`byods token refresh --all-orgs [--force]`: every org at once (8 at a time), lines
-    in org order; an org that fails is reported and the others go on (exit 1)."""
+def token_refresh_all(app: AppContext, force: bool, as_json: bool, concurrency: int) -> None:
+    """`byods token refresh --all-orgs [--force] [--concurrency N]`: ``concurrency`` orgs
+    at a time, lines in org order; an org that fails is reported and the others go on
+    (exit 1)."""
     from ..errors import ByodsError
-    from ..fleet.runner import DEFAULT_CONCURRENCY, run_concurrently
+    from ..fleet.runner import run_concurrently
     from ..tokens.status import relative
 
     bulk_deadline(app)
@@ -333,7 +326,7 @@ def token_refresh_all(app: AppContext, force: bool, as_json: bool) -> None:
             return {**org_failure_json(org.label, org.org_id, one_line(str(exc))), **where}
         return {**entry, **outcome.to_dict(), **where, "_outcome": outcome}
 
-    results = run_concurrently(every_active_org(app), refresh, DEFAULT_CONCURRENCY)
+    results = run_concurrently(every_active_org(app), refresh, concurrency)
     failed = False
     if not as_json:
         click.echo(f"Environment: {app.describe_environment()}")

@@ -74,14 +74,44 @@ def list_command(app: AppContext, as_json: bool) -> None:
 @pass_app
 def add_command(app: AppContext, org_id: str, name: str | None, as_json: bool) -> None:
     """Add an org: mints its token pair through the Applications API (which proves the
-    service app is authorized there) and records it in the org registry."""
+    service app is authorized there) and records it in the org registry.
+
+    ORG_ID is the base64 Webex id or the UUID Control Hub shows (registered as the base64
+    id). Adding a registered org again (either form) mints its tokens again and exits 0;
+    another --name for it is refused (use `byods orgs rename`).
+    """
     fleet = app.fleet()
+    known = fleet.find(org_id)
     record = fleet.add(org_id, name)
     if as_json:
         print_json(org_json(fleet, record))
         return
     label = f" ({record.name})" if record.name else ""
-    click.echo(f"Added org {record.org_id}{label}; its service-app tokens are stored.")
+    if known is None:
+        click.echo(f"Added org {record.org_id}{label}; its service-app tokens are stored.")
+        return
+    was = f" as {known.name}" if known.name else ""
+    named = f"; named it {record.name}" if record.name and not known.name else ""
+    click.echo(
+        f"Org {record.org_id} is already registered{was}{named}; "
+        "its service-app tokens were minted again."
+    )
+
+
+@orgs_group.command("rename")
+@click.argument("org", metavar="ORG")
+@click.argument("new_name", metavar="NEW_NAME")
+@json_option
+@pass_app
+def rename_command(app: AppContext, org: str, new_name: str, as_json: bool) -> None:
+    """Give an org (name or id) another name; `--org OLD` stops working."""
+    fleet = app.fleet()
+    before = fleet.resolve(org)
+    record = fleet.rename(before.org_id, new_name)
+    if as_json:
+        print_json(org_json(fleet, record))
+        return
+    click.echo(f"Renamed org {record.org_id}: {before.name or '(no name)'} -> {record.name}")
 
 
 @orgs_group.command("remove")

@@ -13,7 +13,7 @@ import click
 from ..auth import ENV_ACCESS_TOKEN, environment_token
 from ..secrets import scrub_text
 from .context import AppContext, pass_app
-from .fleet_options import all_orgs_option
+from .fleet_options import all_orgs_option, concurrency_option
 from .render import json_option, moment, print_json
 from .tty import stdin_is_interactive
 
@@ -149,19 +149,23 @@ def _presence(tier: TierStatus) -> str:
 @click.option("--force", is_flag=True, help="Refresh even if the stored token is still valid.")
 @json_option
 @all_orgs_option
+@concurrency_option
 @pass_app
-def refresh_command(app: AppContext, force: bool, as_json: bool, all_orgs: bool) -> None:
+def refresh_command(
+    app: AppContext, force: bool, as_json: bool, all_orgs: bool, concurrency: int
+) -> None:
     """Refresh the service-app access token now and report which tier succeeded.
 
     Without --force a still-valid token is kept (on a terminal you are asked first).
     Exits 3 when every tier failed and a person must re-authorize (`byods auth setup`).
+    --all-orgs refreshes every active org, --concurrency orgs at a time.
     """
     from ..tokens.manager import TokenManager
 
     if all_orgs:
         from .fleet_cmds import token_refresh_all
 
-        token_refresh_all(app, force, as_json)
+        token_refresh_all(app, force, as_json, concurrency)
         return
     if environment_token():
         click.echo(f"Note: {BYPASS_NOTE}", err=True)

@@ -24,6 +24,7 @@ from ..stores.orgs import (
 from ..stores.select import open_config_store
 from ..tokens.config import ProfileConfig
 from ..tokens.manager import Notify, TokenManager
+from ..webex_ids import org_key, public_org_id, same_org
 
 if TYPE_CHECKING:
     from ..client import DataSourceClient
@@ -84,9 +85,11 @@ class Fleet:
     # -- which orgs --------------------------------------------------------------------
 
     def orgs(self) -> list[OrgRecord]:
-        """The config's org first, then the registry's, each once."""
+        """The config's org first, then the registry's, each once: an org id is compared
+        in either form (plain UUID or base64 Webex id), and a registry that holds one org
+        under both forms shows it under the form registered first."""
         registered = self.registry.load_orgs()
-        default = next((r for r in registered if r.org_id == self.default_org_id), None)
+        default = next((r for r in registered if same_org(r.org_id, self.default_org_id)), None)
         first = OrgRecord(
             self.default_org_id,
             name=default.name if default else None,
@@ -94,17 +97,28 @@ class Fleet:
             source=SOURCE_CONFIG,
             added_at=default.added_at if default else 0.0,
         )
-        return [first, *(r for r in registered if r.org_id != self.default_org_id)]
+        seen = {org_key(self.default_org_id)}
+        others = []
+        for record in registered:
+            if org_key(record.org_id) not in seen:
+                seen.add(org_key(record.org_id))
+                others.append(record)
+        return [first, *others]
 
     def active_orgs(self) -> list[OrgRecord]:
         return [org for org in self.orgs() if org.active]
 
+    def find(self, org_id: str) -> OrgRecord | None:
+        """The known org (the config's or a registered one) with this id in either form."""
+        return next((org for org in self.orgs() if same_org(org.org_id, org_id)), None)
+
     def resolve(self, ref: str) -> OrgRecord:
-        """The org whose id or name is ``ref`` (ids win; names match case-insensitively)."""
+        """The org whose id (either form) or name is ``ref`` (ids win; names match
+        case-insensitively)."""
         ref = ref.strip()
         orgs = self.orgs()
         for org in orgs:
-            if org.org_id == ref:
+            if same_org(org.org_id, ref):
                 return org
         named = [org for org in orgs if org.name and org.name.casefold() == ref.casefold()]
         if len(named) == 1:
@@ -118,7 +132,7 @@ class Fleet:
     def config_for(self, org_id: str) -> ProfileConfig:
         """The profile with ``targetOrgId`` = ``org_id``. Seed tokens in the config belong to
         its own org, so other orgs start without them."""
-        if org_id == self.default_org_id:
+        if same_org(org_id, self.default_org_id):
             return self.config
         service = self.config.service_app._replace(
             target_org_id=org_id,
@@ -128,19 +142,27 @@ class Fleet:
         return self.config._replace(service_app=service)
 
     def token_manager(self, org_id: str) -> TokenManager:
-        """One manager per org, shared by every thread (it is safe to share)."""
+        """One manager per org, shared by every thread (it is safe to share). An id in the
+        other form than the registered one gets the registered org's manager (and so its
+        stored tokens, keyed ``appId@<registered form>``)."""
+        key = org_key(org_id)
         with self._lock:
-            manager = self._managers.get(org_id)
+            if key in self._managers:
+                return self._managers[key]
+        known = self.find(org_id)  # outside the lock: it reads the registry
+        stored_form = known.org_id if known is not None else org_id
+        with self._lock:
+            manager = self._managers.get(key)
             if manager is None:
                 manager = TokenManager(
-                    self.config_for(org_id),
+                    self.config_for(stored_form),
                     base_url=self.base_url,
                     store=self.store,
                     notify=self.notify,
                     warn=self.warn,
                     deadline=self.deadline,
                 )
-                self._managers[org_id] = manager
+                self._managers[key] = manager
             return manager
 
     def client_for_org(
@@ -178,13 +200,21 @@ class Fleet:
         """Mint the org's token pair through the Applications API, then register it.
 
         Success proves the service app is authorized in the org; nothing is registered
-        otherwise.
+        otherwise. A plain UUID is registered as its base64 Webex id (what the API takes as
+        ``targetOrgId``). An org already known under either form keeps its id form and
+        name: adding it again mints its tokens again and makes it active, and giving it
+        another name is refused (see :meth:`rename`).
         """
-        org_id = _checked_org_id(org_id)
+        given = _checked_org_id(org_id)
         name = name.strip() if name else None
-        for other in self.orgs():
-            if name and other.org_id != org_id and (other.name or "").casefold() == name.casefold():
-                raise InputError(f"the name {name!r} is already used by org {other.org_id}")
+        known = self.find(given)
+        org_id = known.org_id if known is not None else public_org_id(given)
+        if known is not None and known.name and name and known.name.casefold() != name.casefold():
+            raise InputError(
+                f"org {known.org_id} is already registered as {known.name!r}; to rename it: "
+                f"byods orgs rename {known.name} {name}"
+            )
+        self._check_name_free(name, org_id)
         manager = self.token_manager(org_id)
         try:
             manager.refresh(force=True)
@@ -195,9 +225,9 @@ class Fleet:
                 "authorize the service app in Control Hub first)",
                 attempts=exc.attempts,
             ) from None
-        existing = next((r for r in self.registry.load_orgs() if r.org_id == org_id), None)
+        existing = self._registered(org_id)
         record = OrgRecord(
-            org_id,
+            existing.org_id if existing else org_id,  # one record per org, whatever the form
             name=name or (existing.name if existing else None),
             status=ACTIVE,
             source=existing.source if existing else source,
@@ -207,18 +237,43 @@ class Fleet:
         self.registry.save_org(record)
         return record
 
-    def remove(self, ref: str) -> OrgRecord:
-        """Forget a registered org and its stored tokens."""
+    def rename(self, ref: str, name: str) -> OrgRecord:
+        """Give the org ``ref`` (name or id) the name ``name``."""
         record = self.resolve(ref)
-        if record.org_id == self.default_org_id:
+        name = name.strip()
+        if not name:
+            raise InputError("the new name is empty")
+        self._check_name_free(name, record.org_id)
+        existing = self._registered(record.org_id)
+        renamed = dataclasses.replace(existing or record, name=name)
+        self.registry.save_org(renamed)
+        return renamed
+
+    def _registered(self, org_id: str) -> OrgRecord | None:
+        """The registry's own record of the org (the config's org may have none)."""
+        return next((r for r in self.registry.load_orgs() if same_org(r.org_id, org_id)), None)
+
+    def _check_name_free(self, name: str | None, org_id: str) -> None:
+        for other in self.orgs():
+            taken = (other.name or "").casefold() == (name or "").casefold()
+            if name and taken and not same_org(other.org_id, org_id):
+                raise InputError(f"the name {name!r} is already used by org {other.org_id}")
+
+    def remove(self, ref: str) -> OrgRecord:
+        """Forget a registered org and its stored tokens (under either id form)."""
+        record = self.resolve(ref)
+        if same_org(record.org_id, self.default_org_id):
             raise InputError(
                 f"org {record.org_id} is the config's serviceApp.targetOrgId; "
                 "edit the config to change it"
             )
-        key = self.config_for(record.org_id).service_app.store_key
-        self.registry.remove_org(record.org_id, drop_tokens_key=key)
+        # every record of the org: a registry may hold it under both id forms
+        for registered in self.registry.load_orgs():
+            if same_org(registered.org_id, record.org_id):
+                key = self.config_for(registered.org_id).service_app.store_key
+                self.registry.remove_org(registered.org_id, drop_tokens_key=key)
         with self._lock:
-            manager = self._managers.pop(record.org_id, None)
+            manager = self._managers.pop(org_key(record.org_id), None)
         if manager is not None:
             manager.close()
         return record

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ByodsError
 from ..stores.orgs import ACTIVE, DEAUTHORIZED, SOURCE_CONFIG, SOURCE_WEBHOOK, OrgRecord
+from ..webex_ids import same_org
 from .onboarding import WebhookReceiver
 from .onboarding_actions import TokenOnboarder, build_receiver
 
@@ -55,9 +56,10 @@ class FleetOnboarding:
     def authorized(self, org_id: str) -> None:
         """Record the org as active (arrived by webhook unless it was known before), then
         make the template true there. Raises when a template step failed."""
+        org_id = self._known_form(org_id)
         existing = self._record(org_id)
         record = OrgRecord(
-            org_id,
+            existing.org_id if existing else org_id,
             name=existing.name if existing else None,
             status=ACTIVE,
             source=existing.source if existing else self._source(org_id),
@@ -72,6 +74,10 @@ class FleetOnboarding:
     def deauthorized(self, org_id: str) -> None:
         """Mark the org deauthorized and drop its tokens; its data sources stay (Webex
         removes the org's machine account)."""
+        org_id = self._known_form(org_id)
+        existing = self._record(org_id)
+        if existing is not None:
+            org_id = existing.org_id
         key = self.fleet.config_for(org_id).service_app.store_key
         registry = self.fleet.registry
         if not registry.set_status(org_id, DEAUTHORIZED, drop_tokens_key=key):
@@ -79,11 +85,17 @@ class FleetOnboarding:
         if self.on_event is not None:
             self.on_event(ORG_DEAUTHORIZED, org_id)
 
+    def _known_form(self, org_id: str) -> str:
+        """The id as the fleet knows the org (a webhook may give the other form)."""
+        known = self.fleet.find(org_id)
+        return known.org_id if known is not None else org_id
+
     def _record(self, org_id: str) -> OrgRecord | None:
-        return next((r for r in self.fleet.registry.load_orgs() if r.org_id == org_id), None)
+        registered = self.fleet.registry.load_orgs()
+        return next((r for r in registered if same_org(r.org_id, org_id)), None)
 
     def _source(self, org_id: str) -> str:
-        return SOURCE_CONFIG if org_id == self.fleet.default_org_id else SOURCE_WEBHOOK
+        return SOURCE_CONFIG if same_org(org_id, self.fleet.default_org_id) else SOURCE_WEBHOOK
 
     def _apply_template(self, org_id: str) -> None:
         from ..fleet.apply import apply_plan, make_plan
