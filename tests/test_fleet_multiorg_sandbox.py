@@ -361,7 +361,7 @@ def test_token_status_all_orgs_names_the_environment_and_every_org(fleet_box: Sa
     assert {item["orgId"]: item["org"] for item in items} == labels
     assert {(i["environment"], i["baseUrl"]) for i in items} == {("production", fleet_box.base_url)}
     assert text[0].startswith("Environment: production")
-    assert text[1].split()[:3] == ["ORG", "ORG", "ID"]
+    assert text[1].split()[:4] == ["ORG", "ACCESS", "TOKEN", "EXPIRES"]
     assert {line.split()[0] for line in text[2:] if line.strip() and "---" not in line} >= {
         "beta",
         "gamma",

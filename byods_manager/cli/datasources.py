@@ -166,7 +166,7 @@ def register(group: click.Group) -> None:
         if all_orgs:
             from .fleet_cmds import list_all_orgs
 
-            list_all_orgs(app, as_json, concurrency, wide)
+            list_all_orgs(app, as_json, concurrency, wide, columns)
             return
 
         client = app.client()

@@ -7,9 +7,9 @@ this module only parses, calls the fleet library and renders.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import click
 
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from datetime import timedelta
 
     from ..fleet.extend import OrgFailure, OrgItem
+    from ..fleet.runner import WorkerClients
     from ..stores.orgs import OrgRecord
+    from ..tokens.status import CheckResult, TokenStatus
 
 
 def dry_run_option(func: F) -> F:
@@ -210,16 +212,28 @@ def extend_all(
         click.get_current_context().exit(max(codes) if codes and not all_orgs else 1)
 
 
-def list_all_orgs(app: AppContext, as_json: bool, concurrency: int, wide: bool = False) -> None:
+def list_all_orgs(
+    app: AppContext,
+    as_json: bool,
+    concurrency: int,
+    wide: bool = False,
+    columns: str | None = None,
+) -> None:
     """`byods list --all-orgs`: every active org's data sources with an org column.
 
-    JSON: the data sources (each with ``org`` and ``orgId``), and for an org that could
-    not be listed, in its place, ``{"org", "orgId", "error"}`` (exit 1)."""
+    The table is single-org `list`'s (same columns, ``--columns``, ``--wide``, fitted to
+    the terminal) with ORG first. JSON: the data sources (each with ``org`` and ``orgId``),
+    and for an org that could not be listed, in its place, ``{"org", "orgId", "error"}``
+    (exit 1)."""
     from ..errors import ByodsError
     from ..fleet.pacing import SharedPacer
     from ..fleet.runner import WorkerClients, run_concurrently
-    from .render import data_source_json, expires_in, table
+    from .fleet_tables import ALL_ORGS_DATA_SOURCE_COLUMNS
+    from .render import data_source_json
+    from .tables import check_columns
 
+    if not as_json:
+        check_columns(ALL_ORGS_DATA_SOURCE_COLUMNS, columns)
     bulk_deadline(app)
     orgs = selected_orgs(app, True)
     clients = WorkerClients(app.client_factory(SharedPacer()))
@@ -232,78 +246,164 @@ def list_all_orgs(app: AppContext, as_json: bool, concurrency: int, wide: bool =
 
     try:
         listings = run_concurrently(orgs, list_org, concurrency)
+        failed = False
+        listed: list[tuple[str, str, Any]] = []
+        payload: list[dict[str, Any]] = []
+        for (org_id, label), (data_sources, error) in zip(orgs, listings, strict=True):
+            if error is not None:
+                failed = True
+                click.echo(f"Error: org {org_column(org_id, label, wide)}: {error}", err=True)
+                payload.append(org_failure_json(label, org_id, error))
+                continue
+            for ds in data_sources:
+                # the fleet's org id wins over the item's own (the sandbox gives a uuid there)
+                payload.append({**data_source_json(ds), "org": label, "orgId": org_id})
+                listed.append((org_id, org_column(org_id, label, wide), ds))
+        if as_json:
+            print_json(payload)
+        else:
+            click.echo(_data_source_table(app, clients, listed, columns, wide))
     finally:
         clients.close()
-    failed = False
-    rows: list[list[str]] = []
-    payload: list[dict[str, Any]] = []
-    for (org_id, label), (data_sources, error) in zip(orgs, listings, strict=True):
-        shown = org_column(org_id, label, wide)
-        if error is not None:
-            failed = True
-            click.echo(f"Error: org {shown}: {error}", err=True)
-            payload.append(org_failure_json(label, org_id, error))
-            continue
-        for ds in data_sources:
-            # the fleet's org id wins over the item's own (the sandbox gives a uuid there)
-            payload.append({**data_source_json(ds), "org": label, "orgId": org_id})
-            rows.append(
-                [shown, ds.id, ds.value_or_claim("url") or "-", ds.status or "-", expires_in(ds)]
-            )
-    if as_json:
-        print_json(payload)
-    else:
-        click.echo(table(rows, ["ORG", "ID", "URL", "STATUS", "EXPIRES IN"]))
     if failed:
         _fail()
+
+
+def _data_source_table(
+    app: AppContext,
+    clients: WorkerClients,
+    listed: list[tuple[str, str, Any]],
+    columns: str | None,
+    wide: bool,
+) -> str:
+    """(org id, org as shown, data source) as one table. Schema names are read once
+    (schemas are the same in every org), through the first org that has data sources."""
+    from .datasources import schema_map
+    from .fleet_tables import ALL_ORGS_DATA_SOURCE_COLUMNS
+    from .render import expires_in, schema_label
+    from .tables import output_width, render_table
+
+    if not listed:
+        return "No data sources."
+    schemas: dict[str, Any] = {}
+    if any(ds.schema_id for _, _, ds in listed):
+        schemas = schema_map(app, clients.get(listed[0][0]))
+    rows = [
+        {
+            "org": shown,
+            "id": ds.id,
+            "status": ds.status or "-",
+            "expires": expires_in(ds),
+            "audience": ds.audience or "-",
+            "schema": schema_label(ds.schema_id, schemas),
+            "url": ds.value_or_claim("url") or "-",
+            "subject": ds.subject or "-",
+        }
+        for _, shown, ds in listed
+    ]
+    return render_table(
+        ALL_ORGS_DATA_SOURCE_COLUMNS, rows, chosen=columns, wide=wide, width=output_width()
+    )
 
 
 def _environment_fields(app: AppContext) -> dict[str, str]:
     return {"environment": app.environment.name, "baseUrl": app.base_url}
 
 
-def token_status_all(app: AppContext, as_json: bool) -> None:
-    """`byods token status --all-orgs`: the environment, then one line per org (JSON: one
-    item per org with ``org``, ``orgId``, ``environment`` and ``baseUrl``; an org whose
-    status could not be read has ``error`` instead, and the exit code is 1)."""
-    from ..errors import ByodsError
-    from ..tokens.status import relative
-    from .render import table
+def token_status_all(
+    app: AppContext,
+    as_json: bool,
+    *,
+    check: bool = False,
+    wide: bool = False,
+    columns: str | None = None,
+) -> None:
+    """`byods token status --all-orgs [--check]`: the environment, then one row per org
+    (JSON: one item per org with ``org``, ``orgId``, ``environment`` and ``baseUrl``; an
+    org whose status could not be read has ``error`` instead, and the exit code is 1).
 
-    fleet = app.fleet()
+    ``--check`` runs single-org ``--check`` for every org, concurrently, each org on its
+    own: a CHECK column (JSON: ``checks``), each failed check on stderr, exit 1 if any
+    org failed (as every ``--all-orgs`` command; single-org ``--check`` tells 3 apart)."""
+    from ..fleet.runner import DEFAULT_CONCURRENCY, run_concurrently
+    from ..secrets import scrub_text
+    from .fleet_tables import token_status_columns
+    from .tables import check_columns, output_width, render_table
+
+    shown_columns = token_status_columns(check)
+    if not as_json:
+        check_columns(shown_columns, columns)
+    if check:
+        bulk_deadline(app)
     where = _environment_fields(app)
-    rows: list[list[str]] = []
+    orgs = every_active_org(app)
+    reports = run_concurrently(orgs, _org_token_report(app, check), DEFAULT_CONCURRENCY)
+    rows: list[dict[str, str]] = []
     payload: list[dict[str, Any]] = []
     failed = False
-    for org in every_active_org(app):
-        shown = org_column(org.org_id, org.label)
-        try:
-            status = fleet.token_manager(org.org_id).status()
-        except ByodsError as exc:
+    for org, report in zip(orgs, reports, strict=True):
+        shown = org_column(org.org_id, org.label, wide)
+        row = {"org": shown, "org-id": org.org_id}
+        if isinstance(report, str):
             failed = True
-            error = one_line(str(exc))
-            click.echo(f"Error: org {shown}: {error}", err=True)
-            payload.append({**org_failure_json(org.label, org.org_id, error), **where})
-            rows.append([shown, org.org_id, "error", "error"])
+            click.echo(f"Error: org {shown}: {report}", err=True)
+            payload.append({**org_failure_json(org.label, org.org_id, report), **where})
+            rows.append({**row, "check": "error", "access": "error", "refresh": "error"})
             continue
-        payload.append({"org": org.label, "orgId": org.org_id, **status.to_dict(), **where})
-        access = status.tiers[0] if status.tiers else None
-        refresh = status.tiers[1] if len(status.tiers) > 1 else None
-        rows.append(
-            [
-                shown,
-                org.org_id,
-                relative(access.expires_at) if access and access.present else "missing",
-                relative(refresh.expires_at) if refresh and refresh.present else "missing",
-            ]
-        )
+        status, checks = report
+        item: dict[str, Any] = {"org": org.label, "orgId": org.org_id, **status.to_dict(), **where}
+        if check:
+            item["checks"] = [result.to_dict() for result in checks]
+            row["check"] = "ok" if all(result.ok for result in checks) else "FAILED"
+        for result in checks:
+            if not result.ok:
+                failed = True
+                detail = one_line(scrub_text(result.detail))
+                click.echo(f"Error: org {shown}: {result.name}: {detail}", err=True)
+        payload.append(item)
+        rows.append({**row, **_expiry_cells(status)})
     if as_json:
         print_json(payload)
     else:
         click.echo(f"Environment: {app.describe_environment()}")
-        click.echo(table(rows, ["ORG", "ORG ID", "ACCESS TOKEN EXPIRES", "REFRESH TOKEN EXPIRES"]))
+        click.echo(
+            render_table(shown_columns, rows, chosen=columns, wide=wide, width=output_width())
+        )
     if failed:
         _fail()
+
+
+TokenReport: TypeAlias = "tuple[TokenStatus, list[CheckResult]] | str"
+
+
+def _org_token_report(app: AppContext, check: bool) -> Callable[[OrgRecord], TokenReport]:
+    """The worker for one org: (status, check results), or the error as one line."""
+    from ..errors import ByodsError
+
+    fleet = app.fleet()
+
+    def report(org: OrgRecord) -> TokenReport:
+        try:
+            manager = fleet.token_manager(org.org_id)
+            return manager.status(), manager.check() if check else []
+        except ByodsError as exc:
+            return one_line(str(exc))
+
+    return report
+
+
+def _expiry_cells(status: TokenStatus) -> dict[str, str]:
+    """When the service-app access token (tier 0) and its refresh token (tier 1) expire."""
+    from ..tokens.status import relative
+
+    access = status.tiers[0] if status.tiers else None
+    refresh = status.tiers[1] if len(status.tiers) > 1 else None
+    return {
+        "access": relative(access.expires_at) if access and access.present else "missing",
+        "refresh": (
+            relative(refresh.refresh_expires_at) if refresh and refresh.present else "missing"
+        ),
+    }
 
 
 def token_refresh_all(app: AppContext, force: bool, as_json: bool, concurrency: int) -> None:

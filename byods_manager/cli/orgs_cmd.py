@@ -9,6 +9,7 @@ import click
 from ..errors import InputError
 from .context import AppContext, pass_app
 from .render import json_option, print_json
+from .tables import table_options
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -36,14 +37,20 @@ def org_json(fleet: Fleet, org: OrgRecord) -> dict[str, Any]:
 
 @orgs_group.command("list")
 @json_option
+@table_options
 @pass_app
-def list_command(app: AppContext, as_json: bool) -> None:
-    """List every org: name, org id, status, where it came from, token expiry; and the
-    Webex environment in use (each org's JSON item carries ``environment`` and ``baseUrl``)."""
+def list_command(app: AppContext, as_json: bool, wide: bool, columns: str | None) -> None:
+    """List every org: name, status, token expiry, where it came from, when it was added,
+    org id; and the Webex environment in use (each org's JSON item carries ``environment``
+    and ``baseUrl``). The table fits the terminal ($COLUMNS); --wide shows everything."""
     from ..tokens.status import relative
     from ..tokens.tiers import iso
-    from .render import table
+    from .fleet_cmds import org_column
+    from .fleet_tables import ORGS_COLUMNS
+    from .tables import check_columns, output_width, render_table
 
+    if not as_json:
+        check_columns(ORGS_COLUMNS, columns)
     fleet = app.fleet()
     orgs = fleet.orgs()
     if as_json:
@@ -51,20 +58,20 @@ def list_command(app: AppContext, as_json: bool) -> None:
         print_json([{**org_json(fleet, org), **where} for org in orgs])
         return
     click.echo(f"Environment: {app.describe_environment()}")
-    rows = []
+    rows: list[dict[str, str]] = []
     for org in orgs:
         expiry = fleet.token_expiry(org.org_id)
         rows.append(
-            [
-                org.name or "-",
-                org.org_id,
-                org.status,
-                org.source,
-                iso(org.added_at) if org.added_at else "-",
-                relative(expiry) if expiry is not None else "no token",
-            ]
+            {
+                "org": org_column(org.org_id, org.label, wide),
+                "org-id": org.org_id,
+                "status": org.status,
+                "source": org.source or "-",
+                "added": (iso(org.added_at) if org.added_at else None) or "-",
+                "token-expires": relative(expiry) if expiry is not None else "no token",
+            }
         )
-    click.echo(table(rows, ["NAME", "ORG ID", "STATUS", "SOURCE", "ADDED", "TOKEN EXPIRES"]))
+    click.echo(render_table(ORGS_COLUMNS, rows, chosen=columns, wide=wide, width=output_width()))
 
 
 @orgs_group.command("add")

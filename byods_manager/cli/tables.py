@@ -77,6 +77,11 @@ def _pick(columns: Sequence[Column], chosen: str | None, wide: bool) -> list[Col
     return [by_key[name] for name in names]
 
 
+def check_columns(columns: Sequence[Column], chosen: str | None) -> None:
+    """Raise the ``--columns`` error (exit 2) now, before any request is sent."""
+    _pick(columns, chosen, wide=False)
+
+
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + ELLIPSIS
 

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 import click
 
 from ..auth import ENV_ACCESS_TOKEN, environment_token
+from ..errors import InputError
 from ..secrets import scrub_text
 from .context import AppContext, pass_app
 from .fleet_options import all_orgs_option, concurrency_option
 from .render import json_option, moment, print_json
+from .tables import table_options
 from .tty import stdin_is_interactive
 
 if TYPE_CHECKING:
@@ -41,8 +43,16 @@ def token_group() -> None:
     "new service-app token pair).",
 )
 @all_orgs_option
+@table_options
 @pass_app
-def status_command(app: AppContext, as_json: bool, check: bool, all_orgs: bool) -> None:
+def status_command(
+    app: AppContext,
+    as_json: bool,
+    check: bool,
+    all_orgs: bool,
+    wide: bool,
+    columns: str | None,
+) -> None:
     """Show each refresh tier's credential: present or missing, prefix, expiry.
 
     \b
@@ -51,14 +61,19 @@ def status_command(app: AppContext, as_json: bool, check: bool, all_orgs: bool) 
     Tier 2  the token-manager token (personal access token or integration token)
     Tier 3  the integration's OAuth refresh token
     Exits 1 if a --check fails, 3 if authentication needs a person.
+
+    With --all-orgs: one row per org, fitted to the terminal (--wide, --columns); --check
+    validates every org at once and exits 1 if any org failed.
     """
     from ..tokens.manager import TokenManager
 
     if all_orgs:
         from .fleet_cmds import token_status_all
 
-        token_status_all(app, as_json)
+        token_status_all(app, as_json, check=check, wide=wide, columns=columns)
         return
+    if wide or columns is not None:
+        raise InputError("--wide and --columns go with --all-orgs (one org's status is no table)")
     env_token = environment_token()
     if env_token and not app.config_path.exists():
         _env_only_status(env_token, app, as_json)
