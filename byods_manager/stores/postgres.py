@@ -40,7 +40,7 @@ from . import sql
 from .base import StoreUnavailableError, summarize
 from .document_merge import merge_changes
 from .leases import Lease
-from .urls import redact_url, url_password
+from .urls import canonical_postgres_url, redact_url, scrub
 
 if TYPE_CHECKING:
     import psycopg
@@ -74,7 +74,7 @@ class PostgresStore:
         warn: Callable[[str], None] | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._url = url
+        self._url = canonical_postgres_url(url)
         self.deadline = deadline
         self.warn = warn or (lambda message: None)
         self.lock_timeout = lock_timeout
@@ -104,7 +104,7 @@ class PostgresStore:
                 connect_timeout=max(1, round(self.connect_timeout)),
                 application_name="byods-manager",
             )
-        except pg.ProgrammingError as exc:
+        except (pg.ProgrammingError, ValueError) as exc:  # ValueError: bytes not UTF-8
             raise ConfigError(
                 f"the PostgreSQL store URL {self.location} is not usable: {self._reason(exc)}"
             ) from None
@@ -124,8 +124,7 @@ class PostgresStore:
     def _reason(self, exc: BaseException) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         text = lines[0].removeprefix("connection failed: ") if lines else type(exc).__name__
-        password = url_password(self._url)
-        return text.replace(password, "***") if password else text
+        return scrub(text, self._url)
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailableError:
         return StoreUnavailableError(
