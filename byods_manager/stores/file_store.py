@@ -102,6 +102,7 @@ class FileStore(TokenStore):
             "location": self.location,
             "exists": self.path.exists(),
             "schemaVersion": STORE_VERSION,
+            "supportedSchemaVersion": STORE_VERSION,
             **summarize(data),
             "sections": {
                 name: len(value) if isinstance(value, dict) else 0

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 10
 INSTALL_HINT = "pip install 'byods-manager[postgres]'"
+_NEWER_SCHEMA_NOTE = "newer than this byods-manager knows ({known}); upgrade byods-manager"
 
 
 def _driver() -> Any:
@@ -173,25 +174,41 @@ class PostgresStore:
         if version < sql.LATEST_VERSION:
             _migrate(conn)
         elif version > sql.LATEST_VERSION:
-            raise ConfigError(
-                f"the PostgreSQL store {self.location} has schema version {version}, newer "
-                f"than this byods-manager knows ({sql.LATEST_VERSION}); upgrade byods-manager"
-            )
+            raise self._newer_schema(version)
         self._schema_checked = True
 
+    def _newer_schema(self, version: int) -> ConfigError:
+        return ConfigError(
+            f"the PostgreSQL store {self.location} has schema version {version}, "
+            f"{_NEWER_SCHEMA_NOTE.format(known=sql.LATEST_VERSION)}"
+        )
+
     def migrate(self) -> tuple[int, int]:
+        """Apply the missing migrations; a schema newer than this version knows is an error
+        (nothing is changed), not "up to date"."""
+
         def work(conn: psycopg.Connection[Any]) -> tuple[int, int]:
             return _current_version(conn), _migrate(conn)
 
+        before, after = self._unchecked(work)
+        if after > sql.LATEST_VERSION:
+            raise self._newer_schema(after)
+        self._schema_checked = after >= sql.LATEST_VERSION
+        return before, after
+
+    def schema_version(self) -> int:
+        """The schema version in the database, read without migrating or refusing it."""
+        return self._unchecked(_current_version)
+
+    def _unchecked(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run ``work`` on a connection of its own that skips the schema check."""
         conn = self._connect_unchecked()
         try:
-            before, after = work(conn)
+            return work(conn)
         except _driver().Error as exc:
             raise self._unavailable(exc) from None
         finally:
             conn.close()
-        self._schema_checked = after >= sql.LATEST_VERSION
-        return before, after
 
     def _connect_unchecked(self) -> psycopg.Connection[Any]:
         checked, self._schema_checked = self._schema_checked, True
@@ -444,6 +461,18 @@ class PostgresStore:
     # -- administration ----------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
+        """What the store holds; for a schema newer than this version knows, only the
+        version and a note (its tables may mean something else now)."""
+        version = self.schema_version()
+        if version > sql.LATEST_VERSION:
+            return {
+                "backend": self.backend,
+                "location": self.location,
+                "exists": True,
+                "schemaVersion": version,
+                "supportedSchemaVersion": sql.LATEST_VERSION,
+                "note": _NEWER_SCHEMA_NOTE.format(known=sql.LATEST_VERSION),
+            }
         data = self.load()
         version = self._run(_current_version)
         sections = self._run(lambda conn: conn.execute(sql.ALL_SECTIONS).fetchall())
@@ -453,6 +482,7 @@ class PostgresStore:
             "location": self.location,
             "exists": True,
             "schemaVersion": version,
+            "supportedSchemaVersion": sql.LATEST_VERSION,
             **summarize(data),
             "sections": {
                 str(name): len(body) if isinstance(body, dict) else 0 for name, body in sections
