@@ -39,7 +39,7 @@ from ..tokens.store import LOCK_TIMEOUT_SECONDS, StoreData
 from . import sql
 from .base import StoreUnavailableError, summarize
 from .document_merge import merge_changes
-from .leases import Lease
+from .leases import Lease, stale_after_seconds
 from .urls import canonical_postgres_url, redact_url, scrub
 
 if TYPE_CHECKING:
@@ -436,9 +436,16 @@ class PostgresStore:
     # -- leases ------------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take ``name`` if free, expired or ours; first clear stale leases (see
+        :mod:`.leases`)."""
         params = {"name": name, "owner": owner, "ttl": float(ttl_seconds)}
-        row = self._run(lambda conn: conn.execute(sql.ACQUIRE_LEASE, params).fetchone())
-        return row is not None
+        stale = {"stale": stale_after_seconds(ttl_seconds)}
+
+        def work(conn: psycopg.Connection[Any]) -> Any:
+            conn.execute(sql.PURGE_STALE_LEASES, stale)
+            return conn.execute(sql.ACQUIRE_LEASE, params).fetchone()
+
+        return self._run(work) is not None
 
     def renew_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
         params = {"name": name, "owner": owner, "ttl": float(ttl_seconds)}
