@@ -206,3 +206,19 @@ def test_no_store_error_contains_the_password(password: str) -> None:
     for url in url_shapes(password):
         for text in store_texts(url):
             assert not any(form in text for form in forms), (url, text)
+
+
+@pytest.mark.parametrize("direction", ["--from", "--to"])
+def test_store_copy_refuses_an_unsupported_url_on_either_side(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direction: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store(str(tmp_path / "a.json"))
+    with store.locked() as data:
+        data.service_app("a@o").set_pair("acc", 2e9, "ref", None, "test")
+        store.save(data)
+    other = "--to" if direction == "--from" else "--from"
+    result = run_cli(["store", "copy", direction, OFF_SCHEMES[0], other, str(tmp_path / "a.json")])
+    assert result.exit_code == 2 and "unsupported store URL" in result.output, result.output
+    assert PASSWORD not in result.output
+    assert not [path for path in files_under(tmp_path) if "127.0.0.1" in str(path)]
