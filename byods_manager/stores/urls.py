@@ -1,13 +1,14 @@
 """Store locations: is it a PostgreSQL URL, a path, or a URL this tool cannot use; and how
 to show any of them (or a driver's message about them) without a password.
 
-The rule (README, "Token store"): ``postgresql://`` or ``postgres://`` (any letter case)
-opens PostgreSQL. Anything else that looks like a URL is refused, never taken as a file
-name: text containing ``://``, text starting ``<scheme>:/`` (a scheme is a letter followed by
-letters, digits, ``+``, ``-`` or ``.``; one letter is a Windows drive, ``C:/...``, so a path),
-and text starting with a PostgreSQL-like scheme (``postgres…:``, ``pgsql…:``, ``psql:``,
-``pg:``). Every other text is a file path, colons included (``tokens:v2.json``); a path
-that would look like a URL is written ``./name:/...``.
+The rule (README "Shared store on PostgreSQL", TOKEN_MANAGEMENT.md "Selection"):
+``postgresql://`` or ``postgres://`` (any letter case) opens PostgreSQL. Anything else that
+looks like a URL is refused, never taken as a file name: text containing ``://``, text
+starting ``<scheme>:/`` (a scheme is a letter followed by letters, digits, ``+``, ``-`` or
+``.``; one letter is a Windows drive, ``C:/...``, so a path), and text starting with a
+PostgreSQL-like scheme (``postgres…:``, ``pgsql…:``, ``psql:``, ``pg:``). Every other text
+is a file path, colons included (``tokens:v2.json``); a path that would look like a URL is
+written ``./name:/...``.
 
 Masking does not parse the URL (the text may be malformed): in every URL-looking word
 the userinfo's password becomes ``***``, and so do ``password=``/``sslpassword=`` values.
