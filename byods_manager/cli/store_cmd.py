@@ -104,6 +104,9 @@ def _render_status(status: dict[str, Any]) -> str:
         f"Location:       {status['location']}",
         f"Schema version: {status['schemaVersion']}",
     ]
+    if "note" in status:  # a newer schema: its content is not read
+        lines[-1] += f" ({status['note']})"
+        return "\n".join(lines)
     if not status.get("exists", True):
         lines.append("(nothing stored yet)")
     for title, key in (("Service apps", "serviceApps"), ("Integrations", "integrations")):

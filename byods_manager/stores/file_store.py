@@ -78,10 +78,13 @@ class FileStore(TokenStore):
         return lease_rules.listed(_mapping(self.load().extra, LEASES_KEY))
 
     def _change_leases(self, change: Any) -> bool:
+        """Apply ``change`` to the lease table; saved when the table changed (an acquire
+        that fails may still have cleared stale leases)."""
         with self.locked() as data:
             table = _mapping(data.extra, LEASES_KEY)
+            before = copy.deepcopy(table)
             changed = bool(change(table, time.time()))
-            if changed:
+            if table != before:
                 data.extra[LEASES_KEY] = table
                 self.save(data)
             return changed
@@ -102,6 +105,7 @@ class FileStore(TokenStore):
             "location": self.location,
             "exists": self.path.exists(),
             "schemaVersion": STORE_VERSION,
+            "supportedSchemaVersion": STORE_VERSION,
             **summarize(data),
             "sections": {
                 name: len(value) if isinstance(value, dict) else 0

@@ -39,8 +39,8 @@ from ..tokens.store import LOCK_TIMEOUT_SECONDS, StoreData
 from . import sql
 from .base import StoreUnavailableError, summarize
 from .document_merge import merge_changes
-from .leases import Lease
-from .urls import redact_url, url_password
+from .leases import Lease, stale_after_seconds
+from .urls import canonical_postgres_url, redact_url, scrub
 
 if TYPE_CHECKING:
     import psycopg
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 CONNECT_TIMEOUT_SECONDS = 10
 INSTALL_HINT = "pip install 'byods-manager[postgres]'"
+_NEWER_SCHEMA_NOTE = "newer than this byods-manager knows ({known}); upgrade byods-manager"
 
 
 def _driver() -> Any:
@@ -74,7 +75,7 @@ class PostgresStore:
         warn: Callable[[str], None] | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._url = url
+        self._url = canonical_postgres_url(url)
         self.deadline = deadline
         self.warn = warn or (lambda message: None)
         self.lock_timeout = lock_timeout
@@ -104,7 +105,7 @@ class PostgresStore:
                 connect_timeout=max(1, round(self.connect_timeout)),
                 application_name="byods-manager",
             )
-        except pg.ProgrammingError as exc:
+        except (pg.ProgrammingError, ValueError) as exc:  # ValueError: bytes not UTF-8
             raise ConfigError(
                 f"the PostgreSQL store URL {self.location} is not usable: {self._reason(exc)}"
             ) from None
@@ -124,8 +125,7 @@ class PostgresStore:
     def _reason(self, exc: BaseException) -> str:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         text = lines[0].removeprefix("connection failed: ") if lines else type(exc).__name__
-        password = url_password(self._url)
-        return text.replace(password, "***") if password else text
+        return scrub(text, self._url)
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailableError:
         return StoreUnavailableError(
@@ -174,25 +174,41 @@ class PostgresStore:
         if version < sql.LATEST_VERSION:
             _migrate(conn)
         elif version > sql.LATEST_VERSION:
-            raise ConfigError(
-                f"the PostgreSQL store {self.location} has schema version {version}, newer "
-                f"than this byods-manager knows ({sql.LATEST_VERSION}); upgrade byods-manager"
-            )
+            raise self._newer_schema(version)
         self._schema_checked = True
 
+    def _newer_schema(self, version: int) -> ConfigError:
+        return ConfigError(
+            f"the PostgreSQL store {self.location} has schema version {version}, "
+            f"{_NEWER_SCHEMA_NOTE.format(known=sql.LATEST_VERSION)}"
+        )
+
     def migrate(self) -> tuple[int, int]:
+        """Apply the missing migrations; a schema newer than this version knows is an error
+        (nothing is changed), not "up to date"."""
+
         def work(conn: psycopg.Connection[Any]) -> tuple[int, int]:
             return _current_version(conn), _migrate(conn)
 
+        before, after = self._unchecked(work)
+        if after > sql.LATEST_VERSION:
+            raise self._newer_schema(after)
+        self._schema_checked = after >= sql.LATEST_VERSION
+        return before, after
+
+    def schema_version(self) -> int:
+        """The schema version in the database, read without migrating or refusing it."""
+        return self._unchecked(_current_version)
+
+    def _unchecked(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """Run ``work`` on a connection of its own that skips the schema check."""
         conn = self._connect_unchecked()
         try:
-            before, after = work(conn)
+            return work(conn)
         except _driver().Error as exc:
             raise self._unavailable(exc) from None
         finally:
             conn.close()
-        self._schema_checked = after >= sql.LATEST_VERSION
-        return before, after
 
     def _connect_unchecked(self) -> psycopg.Connection[Any]:
         checked, self._schema_checked = self._schema_checked, True
@@ -420,9 +436,16 @@ class PostgresStore:
     # -- leases ------------------------------------------------------------------------
 
     def acquire_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
+        """Take ``name`` if free, expired or ours; first clear stale leases (see
+        :mod:`.leases`)."""
         params = {"name": name, "owner": owner, "ttl": float(ttl_seconds)}
-        row = self._run(lambda conn: conn.execute(sql.ACQUIRE_LEASE, params).fetchone())
-        return row is not None
+        stale = {"stale": stale_after_seconds(ttl_seconds)}
+
+        def work(conn: psycopg.Connection[Any]) -> Any:
+            conn.execute(sql.PURGE_STALE_LEASES, stale)
+            return conn.execute(sql.ACQUIRE_LEASE, params).fetchone()
+
+        return self._run(work) is not None
 
     def renew_lease(self, name: str, owner: str, ttl_seconds: float) -> bool:
         params = {"name": name, "owner": owner, "ttl": float(ttl_seconds)}
@@ -445,6 +468,18 @@ class PostgresStore:
     # -- administration ----------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
+        """What the store holds; for a schema newer than this version knows, only the
+        version and a note (its tables may mean something else now)."""
+        version = self.schema_version()
+        if version > sql.LATEST_VERSION:
+            return {
+                "backend": self.backend,
+                "location": self.location,
+                "exists": True,
+                "schemaVersion": version,
+                "supportedSchemaVersion": sql.LATEST_VERSION,
+                "note": _NEWER_SCHEMA_NOTE.format(known=sql.LATEST_VERSION),
+            }
         data = self.load()
         version = self._run(_current_version)
         sections = self._run(lambda conn: conn.execute(sql.ALL_SECTIONS).fetchall())
@@ -454,6 +489,7 @@ class PostgresStore:
             "location": self.location,
             "exists": True,
             "schemaVersion": version,
+            "supportedSchemaVersion": sql.LATEST_VERSION,
             **summarize(data),
             "sections": {
                 str(name): len(body) if isinstance(body, dict) else 0 for name, body in sections

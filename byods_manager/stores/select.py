@@ -1,9 +1,11 @@
 """Which store to use: ``--store`` / ``$BYODS_STORE`` / ``$BYODS_TOKEN_STORE`` (the older
 name) / the config's ``tokenStore`` / the file in the user state dir, first found wins.
 
-A ``postgresql://`` (or ``postgres://``) location opens the shared PostgreSQL store; anything
-else is a file path. A store that cannot be reached is an error, never a reason to fall back
-to a local file.
+A ``postgresql://`` (or ``postgres://``) location opens the shared PostgreSQL store; any
+other URL-looking location (:func:`.urls.looks_like_url`: ``postgresql+psycopg://``,
+``pgsql://``, ``postgresql:/`` ...) is refused with a ConfigError; the rest is a file path.
+A store that cannot be reached, or a URL that is slightly off, is an error, never a reason to
+fall back to a local file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .urls import is_postgres_url
+from ..errors import ConfigError
+from .urls import UnsupportedStoreUrlError, check_location, is_postgres_url, looks_like_url
 
 if TYPE_CHECKING:
     from ..deadline import Deadline
@@ -37,7 +40,12 @@ def store_location(option: str | None = None, configured: Path | str | None = No
 
 
 def _normalize(text: str) -> str:
-    return text if is_postgres_url(text) else str(Path(text).expanduser())
+    """A URL as given (``Path`` would fold its ``//``), a path with ``~`` expanded (and made
+    absolute if dropping its ``./`` would make it look like a URL: ``./name:/x``)."""
+    if looks_like_url(text):
+        return text
+    path = Path(text).expanduser()
+    return str(path.absolute() if looks_like_url(str(path)) else path)
 
 
 def open_store(
@@ -45,7 +53,13 @@ def open_store(
 ) -> StateStore:
     """The store at ``location`` (nothing is connected or read yet); ``warn`` receives
     notes such as a save being retried. With ``deadline`` (the command's ``--timeout``)
-    a store waits for its lock no longer than the deadline allows."""
+    a store waits for its lock no longer than the deadline allows.
+
+    A URL-looking location that is not a supported PostgreSQL URL raises ConfigError."""
+    try:
+        check_location(location)
+    except UnsupportedStoreUrlError as exc:
+        raise ConfigError(str(exc)) from None
     if is_postgres_url(location):
         from .postgres import PostgresStore
 

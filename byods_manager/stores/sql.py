@@ -111,6 +111,9 @@ ACQUIRE_LEASE = """INSERT INTO byods_leases AS l (name, owner, expires_at)
         renewed_at = now()
     WHERE l.owner = EXCLUDED.owner OR l.expires_at <= now()
     RETURNING owner"""
+# Before an acquire: leases expired for longer than %(stale)s seconds (leases.STALE_AFTER_PERIODS).
+PURGE_STALE_LEASES = """DELETE FROM byods_leases
+    WHERE expires_at < now() - make_interval(secs => %(stale)s)"""
 RENEW_LEASE = """UPDATE byods_leases
     SET expires_at = now() + make_interval(secs => %(ttl)s), renewed_at = now()
     WHERE name = %(name)s AND owner = %(owner)s

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from ..errors import ConfigError
 from ..fileio import parse_json, read_bytes
 from ..secrets import remember_secret
-from ..stores.urls import is_postgres_url
+from ..stores.urls import looks_like_url
 from . import config_keys
 
 Warn = Callable[[str], None]
@@ -183,7 +183,7 @@ class ProfileConfig(NamedTuple):
     service_app: ServiceAppCredentials
     token_manager: TokenManagerCredentials
     token_store: Path | None = None
-    token_store_url: str | None = None  # a postgresql:// tokenStore (then token_store is None)
+    token_store_url: str | None = None  # a URL tokenStore (then token_store is None)
     refresh_threshold_seconds: float | None = None
 
     @property
@@ -348,7 +348,9 @@ def _parse(
     )
     store_text = selected.get("tokenStore") or raw.get("tokenStore")
     token_store, token_store_url = None, None
-    if isinstance(store_text, str) and is_postgres_url(store_text):
+    # Any URL (even an unsupported one, refused when the store is opened) is kept as a URL,
+    # never turned into a file name.
+    if isinstance(store_text, str) and looks_like_url(store_text):
         token_store_url = store_text.strip()
     elif isinstance(store_text, str):
         token_store = Path(store_text).expanduser()
