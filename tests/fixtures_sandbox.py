@@ -21,13 +21,16 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
+
+if TYPE_CHECKING:
+    from byods_manager.fleet.orgs import Fleet
 
 
 def admin_session(sandbox: Sandbox) -> requests.Session:
@@ -77,6 +80,22 @@ def register(sandbox: Sandbox, token: str, **changes: Any) -> dict[str, Any]:
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox() as box:
         yield box
+
+
+@pytest.fixture
+def sandbox_fleet(tmp_path: Path) -> Iterator[tuple[Sandbox, Fleet]]:
+    """A sandbox and the library's Fleet over its config (file token store)."""
+    from byods_manager.fleet.orgs import Fleet
+    from byods_manager.tokens.config import load_config
+    from byods_manager.tokens.store import TokenStore
+
+    with Sandbox() as box:
+        config = load_config(box.write_config(tmp_path / "token-config.json"))
+        fleet = Fleet(config, base_url=box.base_url, store=TokenStore(tmp_path / "tokens.json"))
+        try:
+            yield box, fleet
+        finally:
+            fleet.close()
 
 
 @pytest.fixture

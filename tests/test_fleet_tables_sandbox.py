@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from byods_manager.cli.main import cli
 from byods_manager.sandbox import Sandbox
 from tests.fixtures_sandbox import register
+from tests.test_fleet_multiorg_sandbox import byods, ok, requests_seen
 
 SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"
 LONG_URL = "https://dap.example.com/" + "a-rather-long-path/" * 4 + "ingest"
@@ -40,20 +39,6 @@ def fleet_box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandb
         ok(byods("list", "--all-orgs", "--json"))  # the config's org gets its pair too
         box.reset()
         yield box
-
-
-def byods(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def requests_seen(box: Sandbox) -> dict[str, int]:
-    seen: dict[str, int] = box.stats_snapshot()["requests"]
-    return seen
 
 
 def header(output: str, after_environment: bool = False) -> list[str]:

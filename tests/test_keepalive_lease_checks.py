@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from byods_manager.client import DataSourceClient
@@ -26,28 +24,15 @@ from byods_manager.service.orgs import OrgSource, OrgTarget, fleet_org_source
 from byods_manager.service.ownership import Ownership, lease_name, replica_id
 from byods_manager.stores.base import StateStore
 from byods_manager.stores.select import open_store
-from byods_manager.tokens.config import load_config
-from byods_manager.tokens.store import TokenStore
 from tests.keepalive_helpers import register_data_sources
 
 LEASE_SECONDS = 60.0
 
 
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[tuple[Sandbox, Fleet]]:
-    with Sandbox() as box:
-        config = load_config(box.write_config(tmp_path / "token-config.json"))
-        fleet = Fleet(config, base_url=box.base_url, store=TokenStore(tmp_path / "tokens.json"))
-        try:
-            yield box, fleet
-        finally:
-            fleet.close()
-
-
 def test_an_org_taken_over_mid_pass_gets_no_extension_from_the_old_owner(
-    fleet: tuple[Sandbox, Fleet], tmp_path: Path
+    sandbox_fleet: tuple[Sandbox, Fleet], tmp_path: Path
 ) -> None:
-    box, fleet_ = fleet
+    box, fleet_ = sandbox_fleet
     ids = register_data_sources(box, 2, lifetime_minutes=1)
     leases = open_store(str(tmp_path / "leases" / "tokens.json"))
     stream = io.StringIO()
@@ -109,9 +94,9 @@ def replica_service(
 
 
 def test_alerts_of_an_org_taken_over_are_closed_naming_the_new_owner(
-    fleet: tuple[Sandbox, Fleet], tmp_path: Path, httpserver: HTTPServer
+    sandbox_fleet: tuple[Sandbox, Fleet], tmp_path: Path, httpserver: HTTPServer
 ) -> None:
-    box, fleet_ = fleet
+    box, fleet_ = sandbox_fleet
     (ds_id,) = register_data_sources(box, 1, lifetime_minutes=1)
     box.add_fault(500, count=1000, path="/dataSources/", method="PUT")
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")

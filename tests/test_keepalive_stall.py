@@ -11,7 +11,6 @@ the real sandbox, and the sandbox's own record of each PUT is what is judged.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,6 @@ from byods_manager.service.metrics import KeepaliveMetrics
 from byods_manager.service.orgs import fleet_org_source
 from byods_manager.service.ownership import Ownership, lease_name, replica_id
 from byods_manager.stores.select import open_store
-from byods_manager.tokens.config import load_config
-from byods_manager.tokens.store import TokenStore
 from tests.keepalive_helpers import register_data_sources, sandbox_client
 
 LEASE_SECONDS = 15.0
@@ -61,22 +58,11 @@ class StallOnRead(KeepaliveMetrics):
             self.stall(self.stalled_on)
 
 
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[tuple[Sandbox, Fleet]]:
-    with Sandbox() as box:
-        config = load_config(box.write_config(tmp_path / "token-config.json"))
-        fleet = Fleet(config, base_url=box.base_url, store=TokenStore(tmp_path / "tokens.json"))
-        try:
-            yield box, fleet
-        finally:
-            fleet.close()
-
-
 @pytest.mark.parametrize("heartbeat_noticed", [False, True], ids=["stalled", "heartbeat-lost"])
 def test_a_replica_stalled_between_read_and_write_sends_no_second_put(
-    fleet: tuple[Sandbox, Fleet], tmp_path: Path, heartbeat_noticed: bool
+    sandbox_fleet: tuple[Sandbox, Fleet], tmp_path: Path, heartbeat_noticed: bool
 ) -> None:
-    box, fleet_ = fleet
+    box, fleet_ = sandbox_fleet
     register_data_sources(box, 2, lifetime_minutes=1)
     leases = open_store(str(tmp_path / "leases" / "tokens.json"))
     stream = io.StringIO()
