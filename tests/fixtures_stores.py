@@ -13,8 +13,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from byods_manager.stores.base import StateStore
 
 BACKENDS = ["file", "postgres"]
 
@@ -53,6 +57,20 @@ def pg_url(pg_server: str) -> Iterator[str]:
     yield pg_server.replace("/postgres?", f"/{name}?", 1)
     with psycopg.connect(pg_server, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def state_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """An open store of each backend in turn (a test using it runs twice)."""
+    from byods_manager.stores.select import open_store
+
+    if request.param == "postgres":
+        location = request.getfixturevalue("pg_url")
+    else:
+        location = str(tmp_path / "state" / "tokens.json")
+    store = open_store(location)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import io
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +22,9 @@ from byods_manager.service.ownership import (
     replica_id,
 )
 from byods_manager.stores.base import StateStore
-from byods_manager.stores.select import open_store
-from tests.fixtures_stores import BACKENDS
 from tests.keepalive_helpers import KeepaliveProcess, keepalive_env, wait_for
 
 UNREACHABLE = "postgresql://byods:pw-SECRET-77@127.0.0.1:1/byods?connect_timeout=2"
-
-
-@pytest.fixture(params=BACKENDS)
-def state_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "postgres":
-        location = request.getfixturevalue("pg_url")
-    else:
-        location = str(tmp_path / "state" / "tokens.json")
-    store = open_store(location)
-    yield store
-    store.close()
 
 
 def targets(*org_ids: str) -> list[OrgTarget]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -17,21 +17,9 @@ from byods_manager.stores.base import StateStore, StoreUnavailableError
 from byods_manager.stores.postgres import PostgresStore
 from byods_manager.stores.select import open_store, store_location
 from byods_manager.stores.urls import redact_url
-from tests.fixtures_stores import BACKENDS
 
 RunCli = Callable[..., Result]
 UNREACHABLE = "postgresql://byods:pw-SECRET-77@127.0.0.1:1/byods?connect_timeout=2"
-
-
-@pytest.fixture(params=BACKENDS)
-def state_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
-    if request.param == "postgres":
-        location = request.getfixturevalue("pg_url")
-    else:
-        location = str(tmp_path / "state" / "tokens.json")
-    store = open_store(location)
-    yield store
-    store.close()
 
 
 def with_password(url: str, password: str = "hunter2-SECRET") -> str:

@@ -202,7 +202,15 @@ class PostgresStore:
 
     def _unchecked(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
         """Run ``work`` on a connection of its own that skips the schema check."""
-        conn = self._connect_unchecked()
+        return self._on_new_connection(self._connect_unchecked, work)
+
+    def _on_new_connection(
+        self,
+        connect: Callable[[], psycopg.Connection[Any]],
+        work: Callable[[psycopg.Connection[Any]], T],
+    ) -> T:
+        """Run ``work`` on a connection opened for it by ``connect`` and closed after."""
+        conn = connect()
         try:
             return work(conn)
         except _driver().Error as exc:
@@ -288,13 +296,7 @@ class PostgresStore:
             if getattr(self._holder, "conn", None) is None:
                 raise
             self.warn(f"{exc}; saving the new tokens on a new connection")
-            conn = self._connect()
-            try:
-                return write(conn)
-            except _driver().Error as again:
-                raise self._unavailable(again) from None
-            finally:
-                conn.close()
+            return self._on_new_connection(self._connect, write)
 
     def _base_of(self, data: StoreData) -> dict[str, Any]:
         """What ``data`` held when this thread's lock yielded it (or it was last saved)."""
