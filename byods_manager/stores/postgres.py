@@ -473,25 +473,21 @@ class PostgresStore:
         """What the store holds; for a schema newer than this version knows, only the
         version and a note (its tables may mean something else now)."""
         version = self.schema_version()
-        if version > sql.LATEST_VERSION:
-            return {
-                "backend": self.backend,
-                "location": self.location,
-                "exists": True,
-                "schemaVersion": version,
-                "supportedSchemaVersion": sql.LATEST_VERSION,
-                "note": _NEWER_SCHEMA_NOTE.format(known=sql.LATEST_VERSION),
-            }
-        data = self.load()
-        version = self._run(_current_version)
-        sections = self._run(lambda conn: conn.execute(sql.ALL_SECTIONS).fetchall())
-        now = time.time()
-        return {
+        head = {
             "backend": self.backend,
             "location": self.location,
             "exists": True,
             "schemaVersion": version,
             "supportedSchemaVersion": sql.LATEST_VERSION,
+        }
+        if version > sql.LATEST_VERSION:
+            return {**head, "note": _NEWER_SCHEMA_NOTE.format(known=sql.LATEST_VERSION)}
+        data = self.load()  # migrates an older schema first: it is the latest now
+        head["schemaVersion"] = sql.LATEST_VERSION
+        sections = self._run(lambda conn: conn.execute(sql.ALL_SECTIONS).fetchall())
+        now = time.time()
+        return {
+            **head,
             **summarize(data),
             "sections": {
                 str(name): len(body) if isinstance(body, dict) else 0 for name, body in sections
