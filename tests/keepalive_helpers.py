@@ -150,3 +150,15 @@ def puts_outside_their_window(
         for put in puts
         if not put["replacedExpiry"] - earliest <= put["at"] < put["replacedExpiry"]
     ]
+
+
+def byods(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """One `byods` command in a process of its own with ``env`` (output captured)."""
+    return subprocess.run(
+        [sys.executable, "-m", "byods_manager", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -5,8 +5,6 @@ is gone is reported once and, once out of the registry, gets no more requests.""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from pytest_httpserver import HTTPServer
 
 from byods_manager.sandbox import Sandbox
 from tests.fixtures_sandbox import register
-from tests.keepalive_helpers import KeepaliveProcess, keepalive_env, wait_for
+from tests.keepalive_helpers import KeepaliveProcess, byods, keepalive_env, wait_for
 
 SCHEMA = "5397013b-7920-4ffc-807c-e8a3e0a18f43"
 
@@ -30,18 +28,6 @@ def box() -> Iterator[Sandbox]:
 def env(box: Sandbox, tmp_path: Path) -> dict[str, str]:
     config = box.write_config(tmp_path / "sandbox" / "token-config.json")
     return keepalive_env(box, config, tmp_path)
-
-
-def byods(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "byods_manager", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return result
 
 
 def seed(box: Sandbox, org_id: str, lifetime_minutes: int = 1) -> str:

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from byods_manager.sandbox import Sandbox
-from tests.keepalive_helpers import keepalive_env
-from tests.test_keepalive_fleet import byods
+from tests.keepalive_helpers import byods, keepalive_env
 
 INTEGRATION_REFRESH = "POST /access_token [refresh_token:integration]"
 ORGS = 4

@@ -6,8 +6,6 @@ marked, alerted and left alone; a forged delivery changes nothing."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from byods_manager.sandbox import Sandbox
 from byods_manager.sandbox.schemas import VOICE_VIRTUAL_AGENT_GRPC
-from tests.keepalive_helpers import KeepaliveProcess, keepalive_env, wait_for
+from tests.keepalive_helpers import KeepaliveProcess, byods, keepalive_env, wait_for
 
 SECRET = "keepalive-webhook-secret-0001"
 MINT = "POST /applications/{appId}/token"
@@ -35,17 +33,6 @@ TEMPLATE = [
 @pytest.fixture
 def env(sandbox: Sandbox, sandbox_config: Path, tmp_path: Path) -> dict[str, str]:
     return keepalive_env(sandbox, sandbox_config, tmp_path)
-
-
-def byods(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "byods_manager", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def orgs(env: dict[str, str]) -> dict[str, dict[str, Any]]:

@@ -19,11 +19,11 @@ from byods_manager.stores.postgres import PostgresStore
 from tests.fixtures_sandbox import register
 from tests.keepalive_helpers import (
     KeepaliveProcess,
+    byods,
     keepalive_env,
     puts_outside_their_window,
     wait_for,
 )
-from tests.test_keepalive_fleet import byods
 from tests.test_keepalive_replicas import replica_env
 
 pytestmark = pytest.mark.slow
