@@ -225,7 +225,7 @@ class Fleet:
                 "authorize the service app in Control Hub first)",
                 attempts=exc.attempts,
             ) from None
-        existing = self._registered(org_id)
+        existing = self.registered(org_id)
         record = OrgRecord(
             existing.org_id if existing else org_id,  # one record per org, whatever the form
             name=name or (existing.name if existing else None),
@@ -244,12 +244,12 @@ class Fleet:
         if not name:
             raise InputError("the new name is empty")
         self._check_name_free(name, record.org_id)
-        existing = self._registered(record.org_id)
+        existing = self.registered(record.org_id)
         renamed = dataclasses.replace(existing or record, name=name)
         self.registry.save_org(renamed)
         return renamed
 
-    def _registered(self, org_id: str) -> OrgRecord | None:
+    def registered(self, org_id: str) -> OrgRecord | None:
         """The registry's own record of the org (the config's org may have none)."""
         return next((r for r in self.registry.load_orgs() if same_org(r.org_id, org_id)), None)
 

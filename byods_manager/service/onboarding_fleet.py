@@ -57,7 +57,7 @@ class FleetOnboarding:
         """Record the org as active (arrived by webhook unless it was known before), then
         make the template true there. Raises when a template step failed."""
         org_id = self._known_form(org_id)
-        existing = self._record(org_id)
+        existing = self.fleet.registered(org_id)
         record = OrgRecord(
             existing.org_id if existing else org_id,
             name=existing.name if existing else None,
@@ -75,7 +75,7 @@ class FleetOnboarding:
         """Mark the org deauthorized and drop its tokens; its data sources stay (Webex
         removes the org's machine account)."""
         org_id = self._known_form(org_id)
-        existing = self._record(org_id)
+        existing = self.fleet.registered(org_id)
         if existing is not None:
             org_id = existing.org_id
         key = self.fleet.config_for(org_id).service_app.store_key
@@ -89,10 +89,6 @@ class FleetOnboarding:
         """The id as the fleet knows the org (a webhook may give the other form)."""
         known = self.fleet.find(org_id)
         return known.org_id if known is not None else org_id
-
-    def _record(self, org_id: str) -> OrgRecord | None:
-        registered = self.fleet.registry.load_orgs()
-        return next((r for r in registered if same_org(r.org_id, org_id)), None)
 
     def _source(self, org_id: str) -> str:
         return SOURCE_CONFIG if same_org(org_id, self.fleet.default_org_id) else SOURCE_WEBHOOK
